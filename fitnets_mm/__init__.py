@@ -1,0 +1,16 @@
+"""fitnets_mm: FitNets (Romero et al., ICLR 2015) for the OpenMMLab stack.
+
+Importing the package applies the compatibility fixes in
+:mod:`fitnets_mm.compat` (so that MMRazor 1.0.0 imports on PyTorch 2.x) and
+registers the FitNets components: models in MMRazor's ``MODELS`` registry,
+the paper's backbones in MMPretrain's, loops and hooks in MMRazor's. Configs
+load it with ``custom_imports = dict(imports=['fitnets_mm'])``.
+"""
+from .compat import apply_all as _apply_compat
+from .version import __version__, version_info
+
+_apply_compat()
+
+from . import engine, models  # noqa: E402,F401  (register modules)
+
+__all__ = ['__version__', 'version_info']

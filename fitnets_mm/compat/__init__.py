@@ -1,0 +1,36 @@
+"""Workarounds that make the OpenMMLab stack run on today's PyTorch.
+
+Each submodule fixes one documented problem of a pinned upstream release and
+is a no-op where that problem does not occur:
+
+* :mod:`.mmrazor_import`: MMRazor 1.0.0's ``import mmrazor.models`` fails on
+  torch 2.x because of its quantization module.
+* :mod:`.safe_checkpoint`: mmengine 0.10.7 loads checkpoints without
+  ``weights_only``; loading is made safe and working on every torch 2.x.
+* :mod:`.cpu_distributed`: mmengine 0.10.7 cannot start distributed training
+  on CPU-only machines.
+
+A further problem, ``pkg_resources`` (imported by mmengine 0.10.7) being
+gone from setuptools >= 80, is solved by the ``setuptools<80`` requirement in
+``setup.py``, not by code.
+
+:func:`apply_all` is called once by ``import fitnets_mm``.
+"""
+from .cpu_distributed import patch_cpu_distributed
+from .mmrazor_import import (MMRazorQuantizationUnavailable,
+                             patch_mmrazor_quantization)
+from .safe_checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
+                              register_safe_loaders, safe_load)
+
+__all__ = [
+    'CorruptCheckpointError', 'MMRazorQuantizationUnavailable',
+    'UnsafeCheckpointError', 'apply_all', 'patch_cpu_distributed',
+    'patch_mmrazor_quantization', 'register_safe_loaders', 'safe_load'
+]
+
+
+def apply_all() -> None:
+    """Apply every workaround; safe to call more than once."""
+    patch_mmrazor_quantization()
+    register_safe_loaders()
+    patch_cpu_distributed()

@@ -1,0 +1,134 @@
+"""Make MMRazor 1.0.0's distillation parts importable on PyTorch 2.x.
+
+MMRazor 1.0.0 (its last release) imports ``mmrazor.structures.quantization``
+from ``mmrazor.structures``, and through it from ``mmrazor.models``. That
+module builds quantization tables at import time from private PyTorch APIs
+(``torch.nn.quantized._reference``, ``torch.ao.quantization`` fuser helpers)
+that later PyTorch releases removed, so ``import mmrazor.models`` raises
+``ImportError: `torch>=1.13` is not installed properly`` although nothing a
+distillation needs lives there.
+
+:func:`patch_mmrazor_quantization` first tries the real import. Only when it
+fails *inside* ``mmrazor/structures/quantization`` is the module replaced by
+:class:`UnavailableQuantization`, whose public names exist (so the rest of
+MMRazor imports) but raise :class:`MMRazorQuantizationUnavailable` naming the
+original cause as soon as they are used. Any other import error propagates
+unchanged, and nothing is touched where the real import works.
+"""
+import importlib
+import os.path as osp
+import sys
+import traceback
+import types
+from typing import Any, Optional
+
+__all__ = [
+    'MMRazorQuantizationUnavailable', 'UnavailableQuantization',
+    'patch_mmrazor_quantization'
+]
+
+QUANT_MODULE = 'mmrazor.structures.quantization'
+
+# The public names of ``mmrazor.structures.quantization`` in MMRazor 1.0.0
+# (``backend_config.__all__`` + ``qconfig.__all__``); ``import *`` and the
+# quantizers import exactly these.
+QUANT_NAMES = (
+    'BackendConfigs',
+    'get_native_backend_config',
+    'get_native_backend_config_dict',
+    'get_academic_backend_config',
+    'get_academic_backend_config_dict',
+    'get_openvino_backend_config',
+    'get_openvino_backend_config_dict',
+    'get_tensorrt_backend_config',
+    'get_tensorrt_backend_config_dict',
+    'QConfigHandler',
+    'QSchemeHandler',
+)
+
+
+class MMRazorQuantizationUnavailable(ImportError):
+    """Raised when MMRazor quantization is used where it cannot import."""
+
+
+class _Unavailable:
+    """Stand-in for one public name of the quantization module.
+
+    Calling it, indexing it or reading an attribute raises
+    :class:`MMRazorQuantizationUnavailable` with the original cause.
+    """
+
+    def __init__(self, name: str, cause: str) -> None:
+        self._name = name
+        self._cause = cause
+
+    def _fail(self, *args: Any, **kwargs: Any) -> None:
+        import torch
+        raise MMRazorQuantizationUnavailable(
+            f'mmrazor.structures.quantization.{self._name} is unavailable: '
+            f'MMRazor 1.0.0 quantization does not import on torch '
+            f'{torch.__version__} ({self._cause}). fitnets_mm only makes '
+            'MMRazor\'s distillation parts work on torch 2.x; quantization '
+            'needs torch 1.13 with MMRazor 1.0.0.')
+
+    __call__ = _fail
+    __getitem__ = _fail
+
+    def __getattr__(self, item: str) -> Any:
+        if item.startswith('__'):
+            raise AttributeError(item)
+        self._fail()
+
+    def __repr__(self) -> str:
+        return f'<unavailable mmrazor quantization object {self._name!r}>'
+
+
+class UnavailableQuantization(types.ModuleType):
+    """Module object standing in for ``mmrazor.structures.quantization``."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(QUANT_MODULE, __doc__)
+        self.__all__ = list(QUANT_NAMES)
+        self.__fitnets_mm_cause__ = cause
+        for name in QUANT_NAMES:
+            setattr(self, name, _Unavailable(name, cause))
+
+
+def _raised_inside_quantization(err: BaseException) -> bool:
+    """Whether ``err`` was raised from a file of the quantization package."""
+    marker = osp.join('mmrazor', 'structures', 'quantization') + osp.sep
+    frames = traceback.extract_tb(err.__traceback__)
+    return any(marker in frame.filename for frame in frames)
+
+
+def patch_mmrazor_quantization() -> Optional[str]:
+    """Install the stand-in if, and only if, the real module fails to import.
+
+    Returns:
+        Optional[str]: ``None`` if the real module imported (nothing was
+        changed), else the text of the import error that the stand-in
+        replaces.
+
+    Raises:
+        ImportError: Any import error that is not raised inside
+            ``mmrazor/structures/quantization`` (for example a missing
+            ``mmcv``), unchanged.
+    """
+    current = sys.modules.get(QUANT_MODULE)
+    if isinstance(current, UnavailableQuantization):
+        return current.__fitnets_mm_cause__
+    try:
+        importlib.import_module(QUANT_MODULE)
+        return None
+    except ImportError as err:
+        if not _raised_inside_quantization(err):
+            raise
+        cause = f'{type(err).__name__}: {err}'
+    # Drop the half-imported package so that it is imported again, this time
+    # finding the stand-in in ``sys.modules``.
+    for name in list(sys.modules):
+        if name == 'mmrazor.structures' or name.startswith(QUANT_MODULE):
+            del sys.modules[name]
+    sys.modules[QUANT_MODULE] = UnavailableQuantization(cause)
+    importlib.import_module('mmrazor.structures')
+    return cause

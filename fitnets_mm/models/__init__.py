@@ -1,0 +1,5 @@
+"""FitNets models: regressor, hint loss, two-stage distiller, paper nets."""
+from .algorithms import *  # noqa: F401,F403
+from .backbones import *  # noqa: F401,F403
+from .connectors import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
