@@ -9,6 +9,8 @@ is a no-op where that problem does not occur:
   ``weights_only``; loading is made safe and working on every torch 2.x.
 * :mod:`.cpu_distributed`: mmengine 0.10.7 cannot start distributed training
   on CPU-only machines.
+* :mod:`.mmcls_rename`: MMRazor 1.0.0 looks for ``mmcls`` functions that now
+  live in MMPretrain (``KDSoftCELoss`` fails without them).
 
 A further problem, ``pkg_resources`` (imported by mmengine 0.10.7) being
 gone from setuptools >= 80, is solved by the ``setuptools<80`` requirement in
@@ -17,6 +19,7 @@ gone from setuptools >= 80, is solved by the ``setuptools<80`` requirement in
 :func:`apply_all` is called once by ``import fitnets_mm``.
 """
 from .cpu_distributed import patch_cpu_distributed
+from .mmcls_rename import patch_mmcls_rename
 from .mmrazor_import import (MMRazorQuantizationUnavailable,
                              patch_mmrazor_quantization)
 from .safe_checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
@@ -25,12 +28,13 @@ from .safe_checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
 __all__ = [
     'CorruptCheckpointError', 'MMRazorQuantizationUnavailable',
     'UnsafeCheckpointError', 'apply_all', 'patch_cpu_distributed',
-    'patch_mmrazor_quantization', 'register_safe_loaders', 'safe_load'
+    'patch_mmcls_rename', 'patch_mmrazor_quantization', 'register_safe_loaders', 'safe_load'
 ]
 
 
 def apply_all() -> None:
     """Apply every workaround; safe to call more than once."""
     patch_mmrazor_quantization()
+    patch_mmcls_rename()
     register_safe_loaders()
     patch_cpu_distributed()

@@ -1,1 +1,4 @@
-__all__ = []
+"""Losses: L_HT."""
+from .hint_loss import HintLoss
+
+__all__ = ['HintLoss']

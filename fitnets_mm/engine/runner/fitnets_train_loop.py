@@ -1,0 +1,138 @@
+"""The two-stage epoch loop of FitNets: ``hint_epochs`` then ``kd_epochs``."""
+import copy
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from mmengine.model import is_model_wrapper
+from mmengine.runner import EpochBasedTrainLoop
+from mmrazor.registry import LOOPS
+from torch.utils.data import DataLoader
+
+__all__ = ['FitNetsTrainLoop']
+
+
+@LOOPS.register_module()
+class FitNetsTrainLoop(EpochBasedTrainLoop):
+    """Run FitNets' stage 1 for ``hint_epochs``, then stage 2 for
+    ``kd_epochs``, in one run.
+
+    The stage of every epoch follows from its index alone, so a run resumed
+    anywhere continues in the right stage. The switch is logged, and the loss
+    names show the stage (``hint.loss_ht`` in stage 1, ``student.loss`` and
+    ``distill.*`` in stage 2).
+
+    Parameter schedulers may carry ``stage='hint'`` or ``stage='kd'``: their
+    ``begin``/``end`` are then counted from the start of that stage (``end``
+    defaults to the stage's end), so they follow ``hint_epochs`` and
+    ``kd_epochs`` when either is changed with ``--cfg-options``.
+    Schedulers of a stage of length 0 are dropped.
+
+    Args:
+        runner (Runner): The runner.
+        dataloader (DataLoader | dict): The training dataloader.
+        hint_epochs (int): Epochs of stage 1 (hint training); 0 for plain KD.
+        kd_epochs (int): Epochs of stage 2 (knowledge distillation).
+        val_begin (int): The epoch that begins validating. Defaults to 1.
+        val_interval (int): Validation interval. Defaults to 1.
+        dynamic_intervals (list[tuple[int, int]], optional): As in
+            :class:`EpochBasedTrainLoop`. Defaults to None.
+    """
+
+    def __init__(self,
+                 runner: Any,
+                 dataloader: Union[DataLoader, Dict],
+                 hint_epochs: int,
+                 kd_epochs: int,
+                 val_begin: int = 1,
+                 val_interval: int = 1,
+                 dynamic_intervals: Optional[List[Tuple[int, int]]] = None
+                 ) -> None:
+        for name, value in (('hint_epochs', hint_epochs),
+                            ('kd_epochs', kd_epochs)):
+            if not isinstance(value, int) or isinstance(value, bool) or \
+                    value < 0:
+                raise ValueError(f'`{name}` must be an int >= 0, but got '
+                                 f'{value!r}.')
+        if hint_epochs + kd_epochs == 0:
+            raise ValueError('`hint_epochs` and `kd_epochs` are both 0; '
+                             'expected at least one epoch to train.')
+        algorithm = self._algorithm_of(runner.model)
+        if not hasattr(algorithm, 'set_stage'):
+            raise TypeError(
+                'FitNetsTrainLoop trains a FitNetsDistill model, but got '
+                f'{type(algorithm).__name__}.')
+        if hint_epochs > 0 and not algorithm.hint_pairs:
+            raise ValueError(
+                f'`hint_epochs={hint_epochs}` but the model has no hint '
+                'pairs; give `model.hints` or set `hint_epochs=0`.')
+        self.hint_epochs = hint_epochs
+        self.kd_epochs = kd_epochs
+        super().__init__(runner, dataloader, hint_epochs + kd_epochs,
+                         val_begin, val_interval, dynamic_intervals)
+        runner.param_schedulers = self._resolve_stage_schedulers(
+            runner.param_schedulers)
+        self._logged_stage: Optional[str] = None
+
+    @staticmethod
+    def _algorithm_of(model: Any) -> Any:
+        return model.module if is_model_wrapper(model) else model
+
+    def stage_of(self, epoch: int) -> str:
+        """The stage of the 0-based ``epoch``."""
+        return 'hint' if epoch < self.hint_epochs else 'kd'
+
+    def stage_span(self, stage: str) -> Tuple[int, int]:
+        """``(begin, end)`` epochs of ``stage``."""
+        if stage == 'hint':
+            return 0, self.hint_epochs
+        return self.hint_epochs, self.hint_epochs + self.kd_epochs
+
+    def _resolve_stage_schedulers(self, schedulers: Any) -> Any:
+        """Turn stage-relative scheduler configs into absolute ones."""
+        if schedulers is None:
+            return None
+        if isinstance(schedulers, dict) and 'type' not in schedulers:
+            # One list of schedulers per optimizer.
+            return {k: self._resolve_stage_schedulers(v)
+                    for k, v in schedulers.items()}
+        single = isinstance(schedulers, dict)
+        items: Sequence = [schedulers] if single else schedulers
+        resolved = []
+        for cfg in items:
+            if not isinstance(cfg, dict) or 'stage' not in cfg:
+                resolved.append(cfg)
+                continue
+            cfg = copy.deepcopy(dict(cfg))
+            stage = cfg.pop('stage')
+            if stage not in ('hint', 'kd'):
+                raise ValueError(
+                    f"A param_scheduler's `stage` must be 'hint' or 'kd', but "
+                    f'got {stage!r} in {cfg}.')
+            begin, end = self.stage_span(stage)
+            if begin == end:
+                continue
+            scale = 1 if cfg.get('by_epoch', True) else len(self.dataloader)
+            length = (end - begin) * scale
+            rel_begin = cfg.get('begin', 0)
+            rel_end = min(cfg.get('end', length), length)
+            if not 0 <= rel_begin < rel_end:
+                raise ValueError(
+                    f'The {stage!r} scheduler {cfg} spans [{rel_begin}, '
+                    f'{rel_end}) within its stage; expected 0 <= begin < end '
+                    f'<= {length}.')
+            cfg['begin'] = begin * scale + rel_begin
+            cfg['end'] = begin * scale + rel_end
+            resolved.append(cfg)
+        return resolved
+
+    def run_epoch(self) -> None:
+        """Set the epoch's stage on the model, then train one epoch."""
+        stage = self.stage_of(self._epoch)
+        self._algorithm_of(self.runner.model).set_stage(stage)
+        if stage != self._logged_stage:
+            begin, end = self.stage_span(stage)
+            self.runner.logger.info(
+                f'FitNets stage {"1 (hint)" if stage == "hint" else "2 (kd)"}'
+                f' from epoch {self._epoch + 1}: stage epochs {begin + 1}-'
+                f'{end} of {self._max_epochs}.')
+            self._logged_stage = stage
+        super().run_epoch()

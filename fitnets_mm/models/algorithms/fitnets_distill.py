@@ -1,0 +1,277 @@
+"""FitNetsDistill: the two-stage training of FitNets (Algorithm 1)."""
+import copy
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.logging import MessageHub
+from mmengine.runner.checkpoint import _load_checkpoint
+from mmrazor.models.algorithms import SingleTeacherDistill
+from mmrazor.models.utils import add_prefix
+from mmrazor.registry import MODELS
+from torch import nn
+
+from ..connectors import HintRegressor
+from ..utils import FeatureRecorder, get_module, tensor_shape
+
+__all__ = ['FitNetsDistill', 'NonFiniteLossError']
+
+STAGES = ('hint', 'kd')
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite during training."""
+
+
+@MODELS.register_module()
+class FitNetsDistill(SingleTeacherDistill):
+    """FitNets (Romero et al., ICLR 2015): hint training, then KD.
+
+    Two stages share one model (Algorithm 1 of the paper):
+
+    * ``'hint'``: the student up to its guided layer(s) and one
+      :class:`HintRegressor` per pair are trained on the hint loss
+      ``L_HT = 1/2 ||u_h(x) - r(v_g(x))||^2`` alone. Both forwards stop at the
+      deepest guided/hint layer, so nothing after them is computed, and the
+      student's later parameters receive no gradient.
+    * ``'kd'``: the whole student is trained on its task loss plus the
+      distiller's losses (by default the paper's ``lambda * H(P_T^tau,
+      P_S^tau)``), exactly as MMRazor's :class:`SingleTeacherDistill`. The
+      regressors are not used.
+
+    The stage is set by :class:`FitNetsTrainLoop` from ``hint_epochs`` and
+    ``kd_epochs``; :meth:`set_stage` sets it by hand.
+
+    Channels and sizes of the regressors are measured by one probe forward
+    of both networks on ``input_shape`` at build time, so a config names the
+    layers only.
+
+    Args:
+        architecture (dict | BaseModel): The student.
+        teacher (dict | BaseModel): The teacher, e.g.
+            ``dict(cfg_path='mmpretrain::resnet/resnet34_8xb16_cifar10.py')``.
+        distiller (dict): The stage-2 distiller, an MMRazor
+            ``ConfigurableDistiller`` config (recorders, KD losses, mappings).
+        hints (Sequence[dict]): Hint pairs, each
+            ``dict(student='backbone.layer2', teacher='backbone.layer2')`` with
+            optional ``regressor`` (:class:`HintRegressor` arguments) and
+            ``loss`` (a loss config, default ``dict(type='HintLoss')``).
+            May be empty for plain KD. Defaults to ().
+        input_shape (Sequence[int]): Shape of one input (C, H, W) for the
+            probe forward. Defaults to (3, 224, 224).
+        teacher_ckpt (str, optional): Teacher checkpoint (path or URL); its
+            keys must match the teacher exactly. Defaults to None.
+        **kwargs: Other arguments of :class:`SingleTeacherDistill`.
+    """
+
+    def __init__(self,
+                 architecture: Any,
+                 teacher: Any,
+                 distiller: Dict,
+                 hints: Sequence[Dict] = (),
+                 input_shape: Sequence[int] = (3, 224, 224),
+                 teacher_ckpt: Optional[str] = None,
+                 **kwargs) -> None:
+        super().__init__(
+            architecture=architecture,
+            teacher=teacher,
+            distiller=distiller,
+            teacher_ckpt=None,
+            **kwargs)
+        self.input_shape = tuple(int(s) for s in input_shape)
+        if teacher_ckpt:
+            self._load_teacher(teacher_ckpt)
+        self.hint_pairs = self._check_hints(hints)
+        self.regressors = nn.ModuleList()
+        self.hint_losses = nn.ModuleList()
+        self._build_hint_modules()
+        self._stage = 'hint' if self.hint_pairs else 'kd'
+        # Recorders that end each forward at the deepest hint/guided layer.
+        self._guided_recorder = FeatureRecorder(
+            self.student, [p['student'] for p in self.hint_pairs], stop=True)
+        self._hint_recorder = FeatureRecorder(
+            self.teacher, [p['teacher'] for p in self.hint_pairs], stop=True)
+
+    # ------------------------------------------------------------ building
+    def _load_teacher(self, filename: str) -> None:
+        """Load ``teacher_ckpt`` strictly, listing any mismatching keys."""
+        try:
+            checkpoint = _load_checkpoint(filename, map_location='cpu')
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f'teacher_ckpt {filename!r} does not exist; expected a '
+                'checkpoint path or URL of the teacher.') from None
+        state = checkpoint.get('state_dict', checkpoint) \
+            if isinstance(checkpoint, dict) else checkpoint
+        if not isinstance(state, dict):
+            raise TypeError(f'teacher_ckpt {filename!r} holds a '
+                            f'{type(state).__name__}, expected a state dict.')
+        state = {k[7:] if k.startswith('module.') else k: v
+                 for k, v in state.items()}
+        own = self.teacher.state_dict()
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        wrong = sorted(k for k in set(own) & set(state)
+                       if tuple(own[k].shape) != tuple(state[k].shape))
+        if missing or unexpected or wrong:
+            raise KeyError(
+                f'teacher_ckpt {filename!r} does not fit the teacher '
+                f'{type(self.teacher).__name__}: missing keys {missing[:10]}'
+                f'{" ..." if len(missing) > 10 else ""} ({len(missing)}), '
+                f'unexpected keys {unexpected[:10]}'
+                f'{" ..." if len(unexpected) > 10 else ""} '
+                f'({len(unexpected)}), shape mismatches '
+                + ', '.join(f'{k}: checkpoint {tuple(state[k].shape)} vs '
+                            f'teacher {tuple(own[k].shape)}'
+                            for k in wrong[:10]) + '.')
+        self.teacher.load_state_dict(state, strict=True)
+        # Keep the loaded weights through ``init_weights``.
+        self.teacher._is_init = True
+
+    def _check_hints(self, hints: Sequence[Dict]) -> List[Dict]:
+        if isinstance(hints, dict):
+            hints = [hints]
+        pairs = []
+        for i, hint in enumerate(hints):
+            if not isinstance(hint, dict) or not {'student', 'teacher'} <= \
+                    set(hint):
+                raise ValueError(
+                    f'hints[{i}] must be a dict with keys "student" and '
+                    f'"teacher" (module paths), but got {hint!r}.')
+            unknown = set(hint) - {'student', 'teacher', 'regressor', 'loss'}
+            if unknown:
+                raise ValueError(
+                    f'hints[{i}] has unknown keys {sorted(unknown)}; '
+                    'expected student, teacher, regressor, loss.')
+            get_module(self.student, hint['student'],
+                       f'hints[{i}] student (guided) layer')
+            get_module(self.teacher, hint['teacher'],
+                       f'hints[{i}] teacher (hint) layer')
+            pairs.append(dict(hint))
+        return pairs
+
+    @torch.no_grad()
+    def _probe(self) -> Tuple[Dict[str, torch.Size], Dict[str, torch.Size],
+                              Any, Any]:
+        """One forward of each network on zeros of ``input_shape``."""
+        x = torch.zeros((1, ) + self.input_shape)
+        outputs = []
+        for model, key in ((self.student, 'student'),
+                           (self.teacher, 'teacher')):
+            was_training = model.training
+            model.eval()
+            recorder = FeatureRecorder(
+                model, [p[key] for p in self.hint_pairs],
+                role=f'{key} layer')
+            logits = []
+            try:
+                feats = recorder.run(
+                    lambda: logits.append(model(x, mode='tensor')))
+            except RuntimeError as err:
+                raise RuntimeError(
+                    f'Probe forward of the {key} on input shape '
+                    f'{(1, ) + self.input_shape} failed: {err}. Set '
+                    '`input_shape` to the shape of one training input.'
+                ) from err
+            finally:
+                model.train(was_training)
+            shapes = {p: tensor_shape(v, p) for p, v in feats.items()}
+            outputs += [shapes, logits[0] if logits else None]
+        return outputs[0], outputs[2], outputs[1], outputs[3]
+
+    def _build_hint_modules(self) -> None:
+        s_shapes, t_shapes, s_out, t_out = self._probe()
+        if len(self.distiller.distill_losses) and isinstance(
+                s_out, torch.Tensor) and isinstance(t_out, torch.Tensor) and \
+                s_out.shape[-1] != t_out.shape[-1]:
+            raise ValueError(
+                f'The student predicts {s_out.shape[-1]} classes and the '
+                f'teacher {t_out.shape[-1]}, but the distiller has the '
+                f'losses {list(self.distiller.distill_losses)}, which compare '
+                'their outputs; expected the same number of classes.')
+        for i, pair in enumerate(self.hint_pairs):
+            guided = s_shapes[pair['student']]
+            hint = t_shapes[pair['teacher']]
+            cfg = copy.deepcopy(pair.get('regressor') or {})
+            if cfg.get('type', 'HintRegressor') not in ('HintRegressor',
+                                                         HintRegressor):
+                regressor = MODELS.build(cfg)
+            else:
+                try:
+                    regressor = HintRegressor.from_shapes(guided, hint, **cfg)
+                except ValueError as err:
+                    raise ValueError(
+                        f'hints[{i}] ({pair["student"]} -> '
+                        f'{pair["teacher"]}): {err}') from None
+            self.regressors.append(regressor)
+            self.hint_losses.append(
+                MODELS.build(pair.get('loss') or dict(type='HintLoss')))
+
+    # ------------------------------------------------------------- stages
+    @property
+    def stage(self) -> str:
+        """The stage in force: ``'hint'`` or ``'kd'``."""
+        return self._stage
+
+    def set_stage(self, stage: str) -> None:
+        """Switch to ``'hint'`` (stage 1) or ``'kd'`` (stage 2)."""
+        if stage not in STAGES:
+            raise ValueError(
+                f'stage must be one of {STAGES}, but got {stage!r}.')
+        if stage == 'hint' and not self.hint_pairs:
+            raise ValueError('The hint stage needs at least one hint pair, '
+                             'but `hints` is empty.')
+        self._stage = stage
+
+    def loss(self, batch_inputs: torch.Tensor,
+             data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:
+        """Losses of the stage in force (``hint.*`` or ``student.*`` and
+        ``distill.*``)."""
+        if self._stage == 'kd':
+            return super().loss(batch_inputs, data_samples)
+        return self.hint_loss(batch_inputs)
+
+    def hint_loss(self, batch_inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Stage 1: ``L_HT`` for every pair, with truncated forwards."""
+        with torch.no_grad():
+            hints = self._hint_recorder.run(
+                lambda: self.teacher(batch_inputs, mode='tensor'))
+        guided = self._guided_recorder.run(
+            lambda: self.student(batch_inputs, mode='tensor'))
+        losses = {}
+        for i, pair in enumerate(self.hint_pairs):
+            name = 'loss_ht' if len(self.hint_pairs) == 1 else f'loss_ht{i}'
+            losses[name] = self.hint_losses[i](
+                self.regressors[i](guided[pair['student']]),
+                hints[pair['teacher']])
+        return add_prefix(losses, 'hint')
+
+    def parse_losses(
+            self, losses: Dict[str, torch.Tensor]
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """Parse as mmengine does, then stop on any non-finite value.
+
+        Raises:
+            NonFiniteLossError: A loss or the total is NaN or infinite; no
+                parameter has been updated with it.
+        """
+        loss, log_vars = super().parse_losses(losses)
+        values = torch.stack([v.detach().float().reshape(())
+                              for v in log_vars.values()])
+        if not bool(torch.isfinite(values).all()):
+            bad = {k: float(v) for k, v in log_vars.items()
+                   if not torch.isfinite(v).all()}
+            it = MessageHub.get_current_instance().get_info('iter')
+            raise NonFiniteLossError(
+                f'Non-finite loss in stage {self._stage!r} at iteration '
+                f'{"?" if it is None else it + 1}: {bad}. Training stopped '
+                'before the update, so the weights are unchanged; lower the '
+                'learning rate or the loss weights, or enable gradient '
+                'clipping.')
+        return loss, log_vars
+
+    def train(self, mode: bool = True) -> 'FitNetsDistill':
+        """Train the student; keep a frozen teacher wholly in eval mode."""
+        super().train(mode)
+        if not self.teacher_trainable:
+            self.teacher.eval()
+        return self
