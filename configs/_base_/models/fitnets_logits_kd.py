@@ -9,6 +9,10 @@
 model = dict(
     _scope_='mmrazor',
     type='FitNetsDistill',
+    # None: use the student's own data preprocessor (the Runner would
+    # otherwise inject the dataset's top-level one into this mmrazor-scoped
+    # dict).
+    data_preprocessor=None,
     hints=[],
     distiller=dict(
         type='ConfigurableDistiller',
