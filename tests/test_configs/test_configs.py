@@ -27,11 +27,11 @@ LEAF_CONFIGS = sorted(
 
 
 def _image_folder(root: Path, size: int, channels: int) -> Path:
-    """Two classes of four random images each, in CustomDataset layout."""
+    """Two classes of two random images each, in CustomDataset layout."""
     rng = np.random.default_rng(0)
     for label in ('a', 'b'):
         (root / label).mkdir(parents=True, exist_ok=True)
-        for i in range(4):
+        for i in range(2):
             shape = (size, size, 3) if channels == 3 else (size, size)
             pixels = rng.integers(0, 255, shape, dtype=np.uint8)
             Image.fromarray(pixels).save(root / label / f'{i}.png')
@@ -65,24 +65,31 @@ def _small(cfg: Config, data_root: Path, channels: int) -> None:
 
 def _channels(cfg: Config) -> int:
     shape = cfg.model.get('input_shape')
-    return int(shape[0]) if shape else 3
+    if shape:
+        return int(shape[0])
+    mean = (cfg.model.get('data_preprocessor') or {}).get('mean', [0, 0, 0])
+    return len(mean)
 
 
 def _input_size(cfg: Config) -> int:
     shape = cfg.model.get('input_shape')
-    return int(shape[-1]) if shape else 32
+    if shape:
+        return int(shape[-1])
+    return 28 if _channels(cfg) == 1 else 32
 
 
 @pytest.mark.parametrize(
     'config', LEAF_CONFIGS, ids=[osp.relpath(c, REPO) for c in LEAF_CONFIGS])
-def test_config_trains_both_stages(config: str, tmp_path: Path) -> None:
+def test_config_trains(config: str, tmp_path: Path) -> None:
     from mmengine.runner import Runner
 
     cfg = Config.fromfile(config)
     channels = _channels(cfg)
     data_root = _image_folder(tmp_path / 'data', _input_size(cfg), channels)
     _small(cfg, data_root, channels)
-    cfg.model.teacher_ckpt = None
+    distill = 'teacher' in cfg.model
+    if distill:
+        cfg.model.teacher_ckpt = None
     cfg.work_dir = str(tmp_path / 'work')
     cfg.default_hooks.logger.interval = 1
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
@@ -102,8 +109,11 @@ def test_config_trains_both_stages(config: str, tmp_path: Path) -> None:
     assert 'Exception' not in log
     if two_stage and cfg.model.get('hints'):
         assert re.search(r'hint\.loss_ht\S*: \d', log), log[-2000:]
-    assert re.search(r'distill\.loss_\w+: \d', log), log[-2000:]
-    assert re.search(r'student\.loss: \d', log), log[-2000:]
+    if distill:
+        assert re.search(r'distill\.loss_\w+: \d', log), log[-2000:]
+        assert re.search(r'student\.loss: \d', log), log[-2000:]
+    else:
+        assert re.search(r' loss: \d', log), log[-2000:]
     epochs = 2 if two_stage else 1
     assert (Path(cfg.work_dir) / f'epoch_{epochs}.pth').is_file()
     metrics = runner.val_loop.run() if runner.val_loop else {}

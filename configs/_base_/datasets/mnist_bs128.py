@@ -1,0 +1,38 @@
+# MNIST in MMPretrain's layout (four idx files in `data_root`). MMPretrain's
+# MNIST downloads the official files into `data_root` when they are missing;
+# it chooses the split by `test_mode` (not `split`).
+dataset_type = 'MNIST'
+data_root = 'data/mnist/'
+data_preprocessor = dict(
+    type='ClsDataPreprocessor',
+    num_classes=10,
+    mean=[33.46],
+    std=[78.87],
+    to_rgb=False)
+
+train_pipeline = [dict(type='PackInputs')]
+test_pipeline = [dict(type='PackInputs')]
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        test_mode=False,
+        pipeline=train_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+)
+val_dataloader = dict(
+    batch_size=500,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        test_mode=True,
+        pipeline=test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+val_evaluator = dict(type='Accuracy', topk=(1, ))
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
