@@ -26,6 +26,13 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
     ``kd_epochs`` when either is changed with ``--cfg-options``.
     Schedulers of a stage of length 0 are dropped.
 
+    Note:
+        mmengine's ``ConstantLR`` (and ``ConstantMomentum``) with ``end=e``
+        lifts its factor at step ``e - 1``, so it would leave the stage's
+        last epoch unscaled. For these the resolved ``end`` is one step
+        past the stage-relative ``end``: the factor holds for the whole
+        ``[begin, end)`` and is lifted at the first step after it.
+
     Args:
         runner (Runner): The runner.
         dataloader (DataLoader | dict): The training dataloader.
@@ -121,14 +128,26 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
                     f'<= {length}.')
             cfg['begin'] = begin * scale + rel_begin
             cfg['end'] = begin * scale + rel_end
+            if self._lifts_before_end(cfg.get('type')):
+                cfg['end'] += 1
             resolved.append(cfg)
         return resolved
+
+    @staticmethod
+    def _lifts_before_end(scheduler_type: Any) -> bool:
+        """Whether a scheduler restores the value at ``end - 1``."""
+        name = scheduler_type if isinstance(scheduler_type, str) else \
+            getattr(scheduler_type, '__name__', '')
+        return name.rpartition('.')[2] in ('ConstantLR', 'ConstantMomentum',
+                                           'ConstantParamScheduler')
 
     def run_epoch(self) -> None:
         """Set the epoch's stage on the model, then train one epoch."""
         stage = self.stage_of(self._epoch)
         self._algorithm_of(self.runner.model).set_stage(stage)
         if stage != self._logged_stage:
+            if self._logged_stage is not None:
+                self._forget_stage_logs()
             begin, end = self.stage_span(stage)
             self.runner.logger.info(
                 f'FitNets stage {"1 (hint)" if stage == "hint" else "2 (kd)"}'
@@ -136,3 +155,15 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
                 f'{end} of {self._max_epochs}.')
             self._logged_stage = stage
         super().run_epoch()
+
+    def _forget_stage_logs(self) -> None:
+        """Drop the smoothed training losses of the finished stage.
+
+        The logger averages ``train/*`` scalars over a window of iterations;
+        without this, the first lines of stage 2 would still show
+        ``hint.loss_ht`` and a total ``loss`` mixed with stage-1 values.
+        """
+        scalars = self.runner.message_hub.log_scalars
+        for key in [k for k in scalars
+                    if k.startswith('train/') and 'loss' in k]:
+            scalars.pop(key)

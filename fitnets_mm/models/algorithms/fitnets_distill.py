@@ -258,7 +258,7 @@ class FitNetsDistill(SingleTeacherDistill):
         values = torch.stack([v.detach().float().reshape(())
                               for v in log_vars.values()])
         if not bool(torch.isfinite(values).all()):
-            bad = {k: float(v) for k, v in log_vars.items()
+            bad = {k: float(v.detach()) for k, v in log_vars.items()
                    if not torch.isfinite(v).all()}
             it = MessageHub.get_current_instance().get_info('iter')
             raise NonFiniteLossError(
