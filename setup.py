@@ -12,8 +12,11 @@ def _version() -> str:
 
 
 install_requires = [
-    'torch>=2.1',  # a range on purpose: an exact pin takes a CPU-only wheel
-    'torchvision>=0.16',  # that no torchvision release matches
+    # Ranges on purpose: an exact torch pin takes a CPU-only wheel that no
+    # torchvision release matches. 2.5 brings torch.serialization.safe_globals,
+    # which the weights-only checkpoint loader uses.
+    'torch>=2.5',
+    'torchvision>=0.20',
     'mmengine>=0.10.4,<0.11',
     'mmcv-lite>=2.0.0,<=2.1.0',  # mmrazor 1.0.0 asserts mmcv <= 2.1.0
     'mmpretrain>=1.2.0,<1.3',

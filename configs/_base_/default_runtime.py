@@ -32,5 +32,10 @@ resume = False
 randomness = dict(seed=None, deterministic=False)
 
 # Stage 1 uses only the front of the student and stage 2 not the regressors,
-# so DistributedDataParallel must tolerate unused parameters.
-find_unused_parameters = True
+# so DistributedDataParallel must tolerate unused parameters; buffers (BN
+# statistics) are broadcast from rank 0 so that every rank holds the same
+# student.
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel',
+    broadcast_buffers=True,
+    find_unused_parameters=True)

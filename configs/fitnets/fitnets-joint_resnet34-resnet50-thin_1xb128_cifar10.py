@@ -9,6 +9,7 @@ model = dict(
     _delete_=True,
     _scope_='mmrazor',
     type='SingleTeacherDistill',
+    data_preprocessor=None,  # the student's own
     architecture={{_base_.model.architecture}},
     teacher={{_base_.model.teacher}},
     teacher_ckpt={{_base_.teacher_ckpt}},
@@ -25,6 +26,7 @@ model = dict(
                 type='HintRegressor',
                 in_channels=256,
                 out_channels=128,
+                in_size=16,  # 16 x 16 maps on both sides
                 kernel_size=3)),
         distill_losses=dict(
             # 1e-3 x the paper's sum scale: at lr 0.1 the unscaled L_HT

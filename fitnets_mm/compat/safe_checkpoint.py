@@ -84,15 +84,20 @@ ALLOWED_GLOBALS: List[Any] = [
     HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr')
 ] + _numpy_globals()
 
-_UNSUPPORTED = re.compile(r'Unsupported global: GLOBAL (\S+)|'
-                          r'unsupported (?:global|class) (\S+)', re.I)
+# How torch's weights-only unpickler names what it refused: a global
+# (class or function), a callable to reduce, or a class to build. Its other
+# errors ("Unsupported operand 110", ...) mean the bytes are no checkpoint.
+_REFUSED = re.compile(
+    r'GLOBAL (\S+)|reduce for unrecognized function (\S+)|'
+    r'Can only (?:build|create new object)\b.*?but got (.+)$', re.I | re.M)
 
 
-def _offending_type(message: str) -> str:
-    match = _UNSUPPORTED.search(message)
-    if match:
-        return (match.group(1) or match.group(2)).rstrip('.,')
-    return message.strip().splitlines()[-1] if message.strip() else '?'
+def _offending_type(message: str) -> Optional[str]:
+    """The type a weights-only error refused, or None if it refused none."""
+    match = _REFUSED.search(message)
+    if match is None:
+        return None
+    return next(g for g in match.groups() if g).rstrip('.,')
 
 
 def safe_load(file: Union[str, os.PathLike, io.IOBase],
@@ -125,10 +130,11 @@ def safe_load(file: Union[str, os.PathLike, io.IOBase],
         raise UnsafeCheckpointError(f'{name}: {err}') from None
     except pickle.UnpicklingError as err:
         text = str(err)
-        if 'Weights only load failed' in text or 'Unsupported' in text:
+        offending = _offending_type(text)
+        if offending is not None:
             raise UnsafeCheckpointError(
                 f'Refused to load checkpoint {name}: it needs the type '
-                f'{_offending_type(text)!r}, which is not among the types '
+                f'{offending!r}, which is not among the types '
                 'an mmengine checkpoint holds. Unpickling it could run code; '
                 'nothing in it was executed. Convert it to a plain state '
                 'dict from a trusted environment.') from None

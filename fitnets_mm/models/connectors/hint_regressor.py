@@ -236,4 +236,10 @@ class HintRegressor(BaseConnector):
 
     def forward_train(self, feature: torch.Tensor) -> torch.Tensor:
         """Regress the guided output ``feature`` to the hint's shape."""
+        if self.plan is None and feature.dim() != 2:
+            raise ValueError(
+                f'This HintRegressor was built for vectors (N, '
+                f'{self.in_channels}) because no `in_size` was given, but got '
+                f'a feature of shape {tuple(feature.shape)}; give `in_size` '
+                '(and `out_size` if it differs) for feature maps.')
         return self.act(self.layer(feature))

@@ -1,0 +1,19 @@
+"""Analysis helpers behind ``tools/analysis``: layer tables, hint maps."""
+from .builder import build_algorithm
+from .hint_figure import COLUMNS, plot_hint_figure, save_hint_figure
+from .hint_maps import (HintMaps, channel_mean, compute_hint_maps,
+                        load_images, preprocess_images, value_range,
+                        wants_bgr)
+from .layer_table import (DEFAULT_MIDDLE_BAND, LayerInfo, LayerReport,
+                          PairInfo, config_pairs, describe_regressor,
+                          format_layer_table, inspect_algorithm,
+                          probe_layers)
+
+__all__ = [
+    'COLUMNS', 'DEFAULT_MIDDLE_BAND', 'HintMaps', 'LayerInfo', 'LayerReport',
+    'PairInfo', 'build_algorithm', 'channel_mean', 'compute_hint_maps',
+    'config_pairs',
+    'describe_regressor', 'format_layer_table', 'inspect_algorithm',
+    'load_images', 'plot_hint_figure', 'preprocess_images', 'probe_layers',
+    'save_hint_figure', 'value_range', 'wants_bgr'
+]

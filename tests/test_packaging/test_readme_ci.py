@@ -1,0 +1,33 @@
+"""``.ci/run`` runs exactly the README's install and test commands."""
+import re
+from pathlib import Path
+from typing import List
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _quick_start() -> List[str]:
+    readme = (REPO_ROOT / 'README.md').read_text()
+    section = readme.split('## Quick start', 1)[1]
+    block = re.search(r'```shell\n(.*?)```', section, re.S)
+    assert block, 'README "Quick start" has no shell block'
+    return [line.strip() for line in block.group(1).splitlines()
+            if line.strip()]
+
+
+def test_quick_start_commands() -> None:
+    install, train, test = _quick_start()
+    assert install == 'pip install -e ".[tests]"'
+    assert train == 'python tools/train.py configs/fitnet_cifar10.py'
+    assert test.startswith('python -m pytest tests')
+
+
+def test_ci_runs_the_readme_commands() -> None:
+    ci = (REPO_ROOT / '.ci' / 'run').read_text()
+    install, _, test = _quick_start()
+    lines = [line.strip() for line in ci.splitlines()]
+    assert install in lines
+    assert any(line.startswith(test) for line in lines)
+    assert 'set -euo pipefail' in ci
+    assert 'python3 -m venv' in ci
+    assert '-eq 5' in ci  # "no tests collected" fails CI

@@ -1,0 +1,131 @@
+"""Test (and evaluate) a checkpoint.
+
+Usage::
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
+        [--out FILE [--out-item {metrics,pred}]] [--cfg-options K=V ...]
+        [--launcher {none,pytorch,slurm,mpi}]
+
+For a distillation config the checkpoint of the whole algorithm is loaded
+and its student is evaluated. Importing :mod:`fitnets_mm` applies its
+compatibility fixes (checkpoints load with the safe loader on every torch
+2.x); fitnets_mm, MMRazor and MMPretrain modules are all registered.
+"""
+import argparse
+import os
+import os.path as osp
+from copy import deepcopy
+
+import fitnets_mm  # noqa: F401  (applies fitnets_mm.compat, registers)
+import mmengine
+import mmpretrain.utils
+import mmrazor.utils
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.evaluator import DumpResults
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+
+def parse_args() -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        description='Test (and evaluate) a checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file or URL')
+    parser.add_argument(
+        '--work-dir', help='the dir to save the evaluation metrics in')
+    parser.add_argument('--out', help='the file to write the results to')
+    parser.add_argument(
+        '--out-item',
+        choices=['metrics', 'pred'],
+        help='what --out holds: the metrics (any mmengine.dump format, e.g. '
+        '.json) or the predictions (.pkl). Defaults to the predictions.')
+    parser.add_argument(
+        '--amp', action='store_true', help='test in mixed precision')
+    parser.add_argument(
+        '--no-pin-memory',
+        action='store_true',
+        help='disable the pin_memory option of the dataloader')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs merged '
+        'into it; a list is key="[a,b]" or key=a,b, no white space allowed')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if args.out is None and args.out_item is not None:
+        parser.error('--out-item needs --out FILE to write to')
+    return args
+
+
+def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Merge the command-line arguments into the config.
+
+    Args:
+        cfg (Config): The loaded config.
+        args (argparse.Namespace): The parsed command line.
+
+    Returns:
+        Config: ``cfg``, updated in place.
+    """
+    cfg.launcher = args.launcher
+
+    # work_dir: command line > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    cfg.load_from = args.checkpoint
+    if args.amp:
+        cfg.test_cfg.fp16 = True
+
+    if cfg.get('test_dataloader', None) is not None:
+        dataloader_cfg = deepcopy(
+            ConfigDict(pin_memory=True,
+                       collate_fn=dict(type='default_collate')))
+        dataloader_cfg.update(cfg.test_dataloader)
+        if args.no_pin_memory:
+            dataloader_cfg.pin_memory = False
+        cfg.test_dataloader = dataloader_cfg
+
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def main() -> None:
+    """Build the runner from the config, load the checkpoint and test."""
+    args = parse_args()
+    mmpretrain.utils.register_all_modules(init_default_scope=False)
+    mmrazor.utils.register_all_modules(False)
+
+    cfg = Config.fromfile(args.config)
+    cfg = merge_args(cfg, args)
+
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+
+    if args.out and args.out_item in ('pred', None):
+        runner.test_evaluator.metrics.append(
+            DumpResults(out_file_path=args.out))
+
+    metrics = runner.test()
+
+    if args.out and args.out_item == 'metrics':
+        mmengine.dump(metrics, args.out)
+
+
+if __name__ == '__main__':
+    main()
