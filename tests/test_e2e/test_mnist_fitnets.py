@@ -50,4 +50,5 @@ def test_teacher_then_two_stage_fitnets(mnist_root: Path, tmp_path: Path,
     # The teacher is evaluated once and matches its own training run.
     assert out.count('Teacher (evaluated once') == 1
     student_acc = _last_accuracy(out)
-    assert student_acc > 50.0, out[-3000:]
+    # Measured: teacher 94.3 %, student 89.8 % (chance is 10 %).
+    assert student_acc > 70.0, out[-3000:]

@@ -1,5 +1,5 @@
 # End-to-end test, step 2: FitNets from the step-1 teacher to a thinner,
-# deeper student (ResNet-34, 4 base channels): 1 hint epoch on the middle
+# deeper student (ResNet-34, 6 base channels): 1 hint epoch on the middle
 # stages (layer2), then 2 KD epochs, in one run of tools/train.py.
 _base_ = ['./e2e_teacher_mnist.py']
 
@@ -17,14 +17,14 @@ model = dict(
             type='ResNet_CIFAR',
             depth=34,
             in_channels=1,
-            stem_channels=4,
-            base_channels=4,
+            stem_channels=6,
+            base_channels=6,
             out_indices=(3, )),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(
             type='LinearClsHead',
             num_classes=10,
-            in_channels=32,
+            in_channels=48,
             loss=dict(type='CrossEntropyLoss'))),
     teacher={{_base_.model}},
     teacher_ckpt='TEACHER_CKPT',  # set with --cfg-options
