@@ -11,6 +11,8 @@ default_hooks = dict(
         type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='VisualizationHook', enable=False),
+    # every rank ends each epoch with rank 0's BatchNorm statistics
+    broadcast_buffers=dict(type='mmrazor.BroadcastBuffersHook'),
 )
 
 env_cfg = dict(

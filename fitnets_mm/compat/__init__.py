@@ -7,6 +7,10 @@ is a no-op where that problem does not occur:
   torch 2.x because of its quantization module.
 * :mod:`.safe_checkpoint`: mmengine 0.10.7 loads checkpoints without
   ``weights_only``; loading is made safe and working on every torch 2.x.
+* :mod:`.atomic_checkpoint`: mmengine 0.10.7 writes checkpoints and
+  ``last_checkpoint`` in place, so a kill while saving can break
+  ``--resume auto``; writes are made atomic and the resume side falls back
+  to the newest loadable checkpoint.
 * :mod:`.cpu_distributed`: mmengine 0.10.7 cannot start distributed training
   on CPU-only machines.
 * :mod:`.mmcls_rename`: MMRazor 1.0.0 looks for ``mmcls`` functions that now
@@ -18,6 +22,7 @@ gone from setuptools >= 80, is solved by the ``setuptools<80`` requirement in
 
 :func:`apply_all` is called once by ``import fitnets_mm``.
 """
+from .atomic_checkpoint import patch_atomic_checkpoint
 from .cpu_distributed import patch_cpu_distributed
 from .mmcls_rename import patch_mmcls_rename
 from .mmrazor_import import (MMRazorQuantizationUnavailable,
@@ -27,7 +32,8 @@ from .safe_checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
 
 __all__ = [
     'CorruptCheckpointError', 'MMRazorQuantizationUnavailable',
-    'UnsafeCheckpointError', 'apply_all', 'patch_cpu_distributed',
+    'UnsafeCheckpointError', 'apply_all', 'patch_atomic_checkpoint',
+    'patch_cpu_distributed',
     'patch_mmcls_rename', 'patch_mmrazor_quantization', 'register_safe_loaders', 'safe_load'
 ]
 
@@ -37,4 +43,5 @@ def apply_all() -> None:
     patch_mmrazor_quantization()
     patch_mmcls_rename()
     register_safe_loaders()
+    patch_atomic_checkpoint()
     patch_cpu_distributed()

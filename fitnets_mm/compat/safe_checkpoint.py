@@ -21,6 +21,7 @@ import io
 import os
 import pickle
 import re
+import struct
 import zipfile
 from typing import Any, List, Optional, Union
 
@@ -141,7 +142,12 @@ def safe_load(file: Union[str, os.PathLike, io.IOBase],
         raise CorruptCheckpointError(
             f'Checkpoint {name} is damaged or not a checkpoint: {text}'
         ) from None
-    except (EOFError, zipfile.BadZipFile, RuntimeError, ValueError) as err:
+    except (EOFError, zipfile.BadZipFile, RuntimeError, ValueError, OSError,
+            IndexError, KeyError, TypeError, AttributeError,
+            struct.error) as err:
+        # torch's zip reader and the weights-only unpickler fail on damaged
+        # bytes with any of these (e.g. ``OSError: Invalid argument`` for a
+        # file cut early, ``IndexError`` for text).
         raise CorruptCheckpointError(
             f'Checkpoint {name} is truncated, damaged or not a PyTorch '
             f'checkpoint ({type(err).__name__}: {err})') from None

@@ -1,4 +1,10 @@
-"""Hooks: the lambda schedule."""
+"""Hooks: the lambda schedule, the finite-weights checkpoint guard, rank-0
+buffers for every rank."""
+from .broadcast_buffers_hook import BroadcastBuffersHook
+from .finite_checkpoint_hook import (FiniteWeightsGuardHook,
+                                     NonFiniteWeightsError)
 from .loss_weight_schedule_hook import LossWeightScheduleHook
 
-__all__ = ['LossWeightScheduleHook']
+__all__ = [
+    'BroadcastBuffersHook', 'FiniteWeightsGuardHook', 'LossWeightScheduleHook', 'NonFiniteWeightsError'
+]

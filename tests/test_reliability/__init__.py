@@ -1,0 +1,1 @@
+"""Reliability tests: the guarantees of docs/guarantees.md."""
