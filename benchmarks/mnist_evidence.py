@@ -68,16 +68,16 @@ def parse_args() -> argparse.Namespace:
                         help='student seeds (default 5, quick 1)')
     parser.add_argument('--epochs', type=float, default=None,
                         help='backprop / KD / FitNets-stage-2 epochs '
-                        '(default 3, quick 0.05)')
+                        '(default 5, quick 0.05)')
     parser.add_argument('--hint-epochs', type=float, default=None,
                         help='FitNets stage-1 epochs (default 1, quick 0.02)')
     parser.add_argument('--teacher-epochs', type=float, default=None,
-                        help='teacher epochs (default 3, quick 0.05)')
+                        help='teacher epochs (default 2, quick 0.05)')
     parser.add_argument('--depths', default=None,
                         help='conv depths of the depth study '
                         '(default 3,5,7,9,11; quick 3,5; "" to skip)')
     parser.add_argument('--depth-epochs', type=float, default=None,
-                        help='epochs in the depth study (default 2, quick '
+                        help='epochs in the depth study (default 3, quick '
                         '0.05); its hint stage is a third of this')
     parser.add_argument('--lr', type=float, default=1e-3,
                         help='Adam learning rate of all students and the '
@@ -97,10 +97,10 @@ def parse_args() -> argparse.Namespace:
     q = args.quick
     pick = lambda v, full, quick: v if v is not None else (quick if q else full)  # noqa: E731,E501
     args.seeds = pick(args.seeds, 5, 1)
-    args.epochs = pick(args.epochs, 3.0, 0.05)
+    args.epochs = pick(args.epochs, 5.0, 0.05)
     args.hint_epochs = pick(args.hint_epochs, 1.0, 0.02)
-    args.teacher_epochs = pick(args.teacher_epochs, 3.0, 0.05)
-    args.depth_epochs = pick(args.depth_epochs, 2.0, 0.05)
+    args.teacher_epochs = pick(args.teacher_epochs, 2.0, 0.05)
+    args.depth_epochs = pick(args.depth_epochs, 3.0, 0.05)
     depths = pick(args.depths, '3,5,7,9,11', '3,5')
     args.depths = [int(d) for d in depths.split(',') if d.strip()]
     args.out = args.out or (os.path.join(REPO, 'benchmarks', 'results',
@@ -436,9 +436,11 @@ def main_table(results: List[dict], teacher: dict) -> str:
         errs = [r['error'] for r in rows]
         mean, std, ci = mean_ci(errs)
         wall = statistics.fmean(r['wall'] for r in rows)
+        spread, interval = (f'{mean:.2f} ± {std:.2f}',
+                            f'[{mean - ci:.2f}, {mean + ci:.2f}]') \
+            if len(rows) > 1 else (f'{mean:.2f} (1 seed)', '-')
         lines.append(
-            f'| {regime} | {mean:.2f} ± {std:.2f} '
-            f'| [{mean - ci:.2f}, {mean + ci:.2f}] | {len(rows)} '
+            f'| {regime} | {spread} | {interval} | {len(rows)} '
             f'| {rows[0]["params"]:,} | {wall:.0f} | {PAPER[regime]:.2f} |')
     per_seed = ['', '| seed | ' + ' | '.join(REGIMES) + ' |',
                 '|---:|' + '---:|' * len(REGIMES)]

@@ -50,7 +50,9 @@ def test_mnist_evidence_quick(tmp_path, mnist_root):
     for regime in ('teacher', 'backprop', 'KD', 'FitNets'):
         rows = _rows(out, regime)
         assert rows, f'no row for {regime} in\n{out}'
-        # error mean, params, wall and the paper's number are finite
+        # error, params, wall and the paper's number are finite (one seed:
+        # no spread is claimed)
+        assert 'nan' not in ' '.join(rows[0]), rows[0]
         nums = _numbers(rows[0][1:2] + rows[0][4:])
         assert nums and all(math.isfinite(n) for n in nums), rows[0]
         assert 0 <= nums[0] <= 100
