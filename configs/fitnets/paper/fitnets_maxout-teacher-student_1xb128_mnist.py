@@ -8,7 +8,7 @@
 # Train the teacher first, then point `teacher_ckpt` at it:
 #   python tools/train.py configs/fitnets/paper/maxout-teacher_1xb128_mnist.py
 #   python tools/train.py configs/fitnets/paper/fitnets_maxout-teacher-student_1xb128_mnist.py \
-#       --cfg-options model.teacher_ckpt=work_dirs/maxout-teacher_1xb128_mnist/epoch_30.pth
+#       --cfg-options model.teacher_ckpt=work_dirs/maxout-teacher_1xb128_mnist/epoch_10.pth
 _base_ = [
     '../../_base_/datasets/mnist_bs128.py',
     '../../_base_/models/fitnets_logits_kd.py',
@@ -40,7 +40,7 @@ model = dict(
             num_classes=10,
             in_channels=216,
             loss=dict(type='CrossEntropyLoss', loss_weight=1.0))),
-    teacher_ckpt='work_dirs/maxout-teacher_1xb128_mnist/epoch_30.pth',
+    teacher_ckpt='work_dirs/maxout-teacher_1xb128_mnist/epoch_10.pth',
     hints=[
         dict(
             student='backbone.layers.3',
@@ -49,10 +49,8 @@ model = dict(
             loss=dict(type='HintLoss')),
     ])
 
-train_cfg = dict(hint_epochs=10, kd_epochs=30, val_interval=5)
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))
-param_scheduler = [
-    dict(type='ConstantLR', factor=0.1, by_epoch=True, stage='hint'),
-    dict(type='CosineAnnealingLR', by_epoch=True, eta_min=0, stage='kd'),
-]
+# Adam at a constant 1e-3 in both stages, the setting measured stable for
+# these normalisation-free maxout nets (benchmarks/README.md).
+train_cfg = dict(hint_epochs=2, kd_epochs=10, val_interval=1)
+optim_wrapper = dict(_delete_=True, optimizer=dict(type='Adam', lr=1e-3))
+param_scheduler = None
