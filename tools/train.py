@@ -132,9 +132,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
             return
         dataloader_cfg = deepcopy(default_dataloader_cfg)
         dataloader_cfg.update(cfg[field])
-        if dataloader_cfg.get('num_workers', 0) == 0:
-            # PyTorch refuses persistent workers without workers.
-            dataloader_cfg.persistent_workers = False
         cfg[field] = dataloader_cfg
         if args.no_pin_memory:
             cfg[field]['pin_memory'] = False
@@ -146,6 +143,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        # PyTorch refuses persistent workers without workers; checked after
+        # --cfg-options, which may set num_workers=0.
+        if cfg.get(field) and cfg[field].get('num_workers', 0) == 0:
+            cfg[field]['persistent_workers'] = False
     return cfg
 
 

@@ -78,3 +78,24 @@ def test_resume_refuses_code_running_checkpoint(toy_kd_config: Path,
     assert 'UnsafeCheckpointError' in proc.stdout
     assert str(evil) in proc.stdout
     assert not marker.exists()
+
+
+def test_num_workers_zero_from_cfg_options(tmp_path: Path) -> None:
+    """``--cfg-options ...num_workers=0`` turns persistent workers off even
+    when the config asks for them (PyTorch refuses them without workers)."""
+    import argparse
+    import runpy
+
+    from mmengine.config import Config
+    train = runpy.run_path(
+        str(Path(__file__).resolve().parents[2] / 'tools' / 'train.py'))
+    cfg = Config(dict(train_dataloader=dict(num_workers=2,
+                                            persistent_workers=True)))
+    args = argparse.Namespace(
+        no_validate=False, launcher='none', work_dir=str(tmp_path),
+        config='x.py', amp=False, resume=None, auto_scale_lr=False,
+        no_pin_memory=False, no_persistent_workers=False,
+        cfg_options={'train_dataloader.num_workers': 0})
+    cfg = train['merge_args'](cfg, args)
+    assert cfg.train_dataloader.num_workers == 0
+    assert cfg.train_dataloader.persistent_workers is False
