@@ -88,6 +88,11 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     Returns:
         Config: ``cfg``, updated in place.
     """
+    # Options first: ``--no-validate`` below must not turn a user's
+    # ``val_dataloader.*`` option into a merge into None.
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
     if args.no_validate:
         cfg.val_cfg = None
         cfg.val_dataloader = None
@@ -141,8 +146,6 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         set_default_dataloader_cfg(field)
 
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         # PyTorch refuses persistent workers without workers; checked after
         # --cfg-options, which may set num_workers=0.
