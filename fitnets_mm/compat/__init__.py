@@ -27,12 +27,14 @@ from .cpu_distributed import patch_cpu_distributed
 from .mmcls_rename import patch_mmcls_rename
 from .mmrazor_import import (MMRazorQuantizationUnavailable,
                              patch_mmrazor_quantization)
-from .safe_checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
+from .safe_checkpoint import (CorruptCheckpointError, NotACheckpointError,
+                              UnsafeCheckpointError, load_checkpoint_dict,
                               register_safe_loaders, safe_load)
 
 __all__ = [
     'CorruptCheckpointError', 'MMRazorQuantizationUnavailable',
-    'UnsafeCheckpointError', 'apply_all', 'patch_atomic_checkpoint',
+    'NotACheckpointError', 'UnsafeCheckpointError', 'apply_all',
+    'load_checkpoint_dict', 'patch_atomic_checkpoint',
     'patch_cpu_distributed',
     'patch_mmcls_rename', 'patch_mmrazor_quantization', 'register_safe_loaders', 'safe_load'
 ]

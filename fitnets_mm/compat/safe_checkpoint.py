@@ -17,11 +17,15 @@ schemes for local paths, HTTP(S) URLs (zoo checkpoints, ``mmcls://``,
 ``open-mmlab://``, ``torchvision://``) and object storage with it, so
 ``teacher_ckpt``, ``load_from`` and ``--resume`` all go through it.
 """
+import contextlib
+import errno
 import io
 import os
 import pickle
 import re
+import pickletools
 import struct
+import threading
 import zipfile
 from typing import Any, List, Optional, Union
 
@@ -30,8 +34,9 @@ import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
 __all__ = [
-    'ALLOWED_GLOBALS', 'CorruptCheckpointError', 'UnsafeCheckpointError',
-    'register_safe_loaders', 'safe_load'
+    'ALLOWED_GLOBALS', 'CorruptCheckpointError', 'NotACheckpointError',
+    'UnsafeCheckpointError', 'load_checkpoint_dict', 'register_safe_loaders',
+    'safe_load'
 ]
 
 
@@ -41,6 +46,16 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
 
 class CorruptCheckpointError(RuntimeError):
     """A checkpoint file is truncated, damaged or not a checkpoint."""
+
+
+class NotACheckpointError(CorruptCheckpointError):
+    """A loadable file that holds no checkpoint dict (a bare tensor, a
+    list ...)."""
+
+
+# What the allow-listed ``getattr`` refused during the current load: torch
+# wraps the error it raises into a generic one, so it is kept here too.
+_REFUSED_HERE = threading.local()
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
@@ -53,9 +68,13 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
     """
     if obj is HistoryBuffer and name in _statistics_names():
         return getattr(obj, name)
+    what = getattr(obj, '__qualname__', None) or type(obj).__qualname__
+    refused = f'getattr({what}, {name!r})'
+    if hasattr(_REFUSED_HERE, 'calls'):
+        _REFUSED_HERE.calls.append(refused)
     raise UnsafeCheckpointError(
-        f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint; only '
-        f'the HistoryBuffer statistics {_statistics_names()} may be looked up')
+        f'{refused} is not allowed in a checkpoint; only the HistoryBuffer '
+        f'statistics {_statistics_names()} may be looked up')
 
 
 def _statistics_names() -> List[str]:
@@ -89,7 +108,7 @@ ALLOWED_GLOBALS: List[Any] = [
 # (class or function), a callable to reduce, or a class to build. Its other
 # errors ("Unsupported operand 110", ...) mean the bytes are no checkpoint.
 _REFUSED = re.compile(
-    r'GLOBAL (\S+)|reduce for unrecognized function (\S+)|'
+    r'GLOBAL (\S+)|reduce for unrecognized function (<[^>]*>|\S+)|'
     r'Can only (?:build|create new object)\b.*?but got (.+)$', re.I | re.M)
 
 
@@ -98,7 +117,107 @@ def _offending_type(message: str) -> Optional[str]:
     match = _REFUSED.search(message)
     if match is None:
         return None
-    return next(g for g in match.groups() if g).rstrip('.,')
+    found = next(g for g in match.groups() if g).rstrip('.,')
+    # ``<function HistoryBuffer.min at 0x...>`` -> ``HistoryBuffer.min``
+    named = re.match(r"<(?:function|class|built-in function|built-in "
+                     r"method|bound method) '?([\w.]+)'?", found)
+    return named.group(1) if named else found
+
+
+def _torch_reason(message: str) -> str:
+    """torch's own reason of a weights-only error, without its advice
+    (re-running with ``weights_only=False`` would run any code in the
+    file)."""
+    reason = message.split('WeightsUnpickler error:')[-1]
+    reason = reason.split('Check the documentation of torch.load')[0]
+    lines = [line.strip() for line in reason.splitlines()
+             if line.strip() and 'weights_only' not in line]
+    return ' '.join(lines) or 'unreadable pickle data'
+
+
+def _pickle_globals(data: bytes) -> List[str]:
+    """Every global (``module.name``) the pickles in ``data`` import.
+
+    Read statically with :mod:`pickletools`: nothing is imported or run.
+    Successive pickles (torch's legacy format) are read until one fails.
+    """
+    found: List[str] = []
+    stream = io.BytesIO(data)
+    while stream.tell() < len(data) and len(found) < 1000:
+        strings: List[Any] = []
+        memo: dict = {}
+        last: Any = None
+        try:
+            for op, arg, _ in pickletools.genops(stream):
+                if op.name in ('GLOBAL', 'INST'):
+                    found.append(str(arg).replace(' ', '.'))
+                elif op.name == 'STACK_GLOBAL' and len(strings) >= 2:
+                    found.append(f'{strings[-2]}.{strings[-1]}')
+                if 'UNICODE' in op.name or 'STRING' in op.name:
+                    strings.append(arg)
+                    last = arg
+                elif op.name == 'MEMOIZE':
+                    memo[len(memo)] = last
+                elif op.name in ('PUT', 'BINPUT', 'LONG_BINPUT'):
+                    memo[arg] = last
+                elif op.name in ('GET', 'BINGET', 'LONG_BINGET'):
+                    last = memo.get(arg)
+                    strings.append(last)
+                else:
+                    last = None
+        except Exception:  # noqa: BLE001  (no more pickles)
+            break
+    return found
+
+
+def _allowed_global_names() -> set:
+    """``module.name`` of every global the weights-only loader accepts."""
+    names = set()
+    with contextlib.suppress(Exception):
+        from torch import _weights_only_unpickler as wou
+        names.update(wou._get_allowed_globals())
+    for entry in ALLOWED_GLOBALS:
+        if isinstance(entry, tuple):
+            names.add(entry[1])
+        else:
+            names.add(f'{entry.__module__}.{entry.__qualname__}')
+    return names
+
+
+def _unsafe_global(file: Any) -> Optional[str]:
+    """The first global that ``file``'s pickles import and the loader does
+    not allow, found without unpickling; None if none or unreadable."""
+    try:
+        if isinstance(file, (str, os.PathLike)):
+            with open(file, 'rb') as f:
+                data = f.read()
+        else:
+            file.seek(0)
+            data = file.read()
+        pickles = []
+        if zipfile.is_zipfile(io.BytesIO(data)):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                pickles = [archive.read(n) for n in archive.namelist()
+                           if n.endswith('.pkl')]
+        else:
+            pickles = [data]
+    except Exception:  # noqa: BLE001  (damaged beyond reading)
+        return None
+    allowed = _allowed_global_names()
+    for pickled in pickles:
+        for name in _pickle_globals(pickled):
+            if name not in allowed and not name.startswith('torch.'):
+                return name
+    return None
+
+
+def _refusal(name: str, what: str) -> UnsafeCheckpointError:
+    return UnsafeCheckpointError(
+        f'Refused to load checkpoint {name} as unsafe: it needs {what}, '
+        'which an mmengine checkpoint never holds. '
+        'Unpickling it could run code; nothing in it was executed. Use '
+        'only checkpoints from a source you trust, saved as plain state '
+        'dicts.')
 
 
 def safe_load(file: Union[str, os.PathLike, io.IOBase],
@@ -121,43 +240,90 @@ def safe_load(file: Union[str, os.PathLike, io.IOBase],
         CorruptCheckpointError: The file is truncated or not a checkpoint.
     """
     name = name or str(getattr(file, 'name', file))
+    _REFUSED_HERE.calls = []
     try:
         with torch.serialization.safe_globals(ALLOWED_GLOBALS):
             return torch.load(file, map_location=map_location,
                               weights_only=True)
     except FileNotFoundError:
         raise
-    except UnsafeCheckpointError as err:
-        raise UnsafeCheckpointError(f'{name}: {err}') from None
     except pickle.UnpicklingError as err:
         text = str(err)
-        offending = _offending_type(text)
+        if _REFUSED_HERE.calls:
+            raise _refusal(name, f'the call {_REFUSED_HERE.calls[0]}'
+                           ) from None
+        offending = _offending_type(text) or _unsafe_global(file)
         if offending is not None:
-            raise UnsafeCheckpointError(
-                f'Refused to load checkpoint {name}: it needs the type '
-                f'{offending!r}, which is not among the types '
-                'an mmengine checkpoint holds. Unpickling it could run code; '
-                'nothing in it was executed. Convert it to a plain state '
-                'dict from a trusted environment.') from None
+            raise _refusal(name, f'the type {offending!r}') from None
         raise CorruptCheckpointError(
-            f'Checkpoint {name} is damaged or not a checkpoint: {text}'
-        ) from None
+            f'Checkpoint {name} is damaged or not a PyTorch checkpoint: '
+            f'{_torch_reason(text)}') from None
     except (EOFError, zipfile.BadZipFile, RuntimeError, ValueError, OSError,
             IndexError, KeyError, TypeError, AttributeError,
             struct.error) as err:
+        if isinstance(err, OSError) and err.errno is not None and \
+                not isinstance(err, zipfile.BadZipFile) and \
+                err.errno != errno.EINVAL:
+            raise  # a disk or permission error, not a damaged file
         # torch's zip reader and the weights-only unpickler fail on damaged
         # bytes with any of these (e.g. ``OSError: Invalid argument`` for a
         # file cut early, ``IndexError`` for text).
+        offending = _unsafe_global(file)
+        if offending is not None:
+            raise _refusal(name, f'the type {offending!r}') from None
         raise CorruptCheckpointError(
             f'Checkpoint {name} is truncated, damaged or not a PyTorch '
             f'checkpoint ({type(err).__name__}: {err})') from None
 
 
+def load_checkpoint_dict(file: Union[str, os.PathLike, io.IOBase],
+                         map_location: Optional[Any] = None,
+                         name: Optional[str] = None) -> dict:
+    """:func:`safe_load` a file that must hold a checkpoint dict.
+
+    Every checkpoint entry point (``teacher_ckpt``, ``load_from``,
+    ``--resume``, ``tools/test.py``, the student exporter) goes through it,
+    so a loadable file with something else in it (a bare tensor, a list) is
+    named and refused before mmengine looks up keys in it.
+
+    Args:
+        file (str | PathLike | file-like): The checkpoint.
+        map_location (Any, optional): As in :func:`torch.load`.
+            Defaults to None.
+        name (str, optional): How to name the file in errors.
+            Defaults to ``str(file)``.
+
+    Returns:
+        dict: The checkpoint (a state dict, or mmengine's
+        ``{'state_dict': ..., 'meta': ...}``).
+
+    Raises:
+        IsADirectoryError: ``file`` is a folder.
+        NotACheckpointError: The file holds no dict.
+        UnsafeCheckpointError: See :func:`safe_load`.
+        CorruptCheckpointError: See :func:`safe_load`.
+    """
+    name = name or str(getattr(file, 'name', file))
+    if isinstance(file, (str, os.PathLike)) and os.path.isdir(file):
+        raise IsADirectoryError(
+            f'{name} is a directory; expected a checkpoint file such as '
+            f'{os.path.join(name, "epoch_N.pth")} (to resume the latest '
+            f'checkpoint of a work dir: --resume --work-dir {name}).')
+    checkpoint = safe_load(file, map_location, name=name)
+    if not isinstance(checkpoint, dict):
+        raise NotACheckpointError(
+            f'{name} holds a {type(checkpoint).__module__}.'
+            f'{type(checkpoint).__qualname__}, not a checkpoint: expected a '
+            "dict (a state dict, or {'state_dict': ..., 'meta': ...} as "
+            'mmengine saves it).')
+    return checkpoint
+
+
 def _load_from_local(filename: str, map_location: Any = None) -> Any:
     filename = os.path.expanduser(filename)
-    if not os.path.isfile(filename):
+    if not os.path.exists(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
-    return safe_load(filename, map_location)
+    return load_checkpoint_dict(filename, map_location)
 
 
 def _load_from_http(filename: str,
@@ -184,7 +350,7 @@ def _load_from_http(filename: str,
         torch.distributed.barrier()
         if rank > 0:
             fetch()
-    return safe_load(cached, map_location, name=filename)
+    return load_checkpoint_dict(cached, map_location, name=filename)
 
 
 def _load_from_ceph(filename: str,
@@ -193,8 +359,8 @@ def _load_from_ceph(filename: str,
     from mmengine.fileio import get_file_backend
     file_backend = get_file_backend(
         filename, backend_args={'backend': backend})
-    return safe_load(io.BytesIO(file_backend.get(filename)), map_location,
-                     name=filename)
+    return load_checkpoint_dict(io.BytesIO(file_backend.get(filename)),
+                                map_location, name=filename)
 
 
 def register_safe_loaders() -> None:

@@ -17,7 +17,7 @@ from typing import Any, Dict, Union
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import save_checkpoint
 
-from ..compat import safe_load
+from ..compat import load_checkpoint_dict
 
 __all__ = ['STUDENT_PREFIX', 'export_student', 'student_checkpoint']
 
@@ -93,8 +93,9 @@ def export_student(src: Union[str, os.PathLike],
                    keep_meta: bool = False) -> int:
     """Write the student of the distillation checkpoint ``src`` to ``dst``.
 
-    ``src`` is read with :func:`fitnets_mm.compat.safe_load` (weights only,
-    nothing in the file is executed); ``dst`` is written with mmengine's
+    ``src`` is read with :func:`fitnets_mm.compat.load_checkpoint_dict`
+    (weights only, nothing in the file is executed; a file without a
+    checkpoint dict is named and refused); ``dst`` is written with mmengine's
     ``save_checkpoint`` (missing folders are created). Without
     ``keep_meta`` it holds only tensors and the dataset meta (class names),
     so plain ``torch.load(dst, weights_only=True)``, and thus MMPretrain
@@ -111,7 +112,7 @@ def export_student(src: Union[str, os.PathLike],
         int: The number of state-dict keys written.
     """
     src, dst = os.fspath(src), os.fspath(dst)
-    checkpoint = safe_load(src, map_location='cpu')
+    checkpoint = load_checkpoint_dict(src, map_location='cpu')
     student = student_checkpoint(checkpoint, keep_meta, name=src)
     folder = os.path.dirname(os.path.abspath(dst))
     os.makedirs(folder, exist_ok=True)
