@@ -7,6 +7,9 @@ is a no-op where that problem does not occur:
   torch 2.x because of its quantization module.
 * :mod:`.safe_checkpoint`: mmengine 0.10.7 loads checkpoints without
   ``weights_only``; loading is made safe and working on every torch 2.x.
+* :mod:`.downloads`: mmengine 0.10.7 and MMPretrain download without a
+  timeout, and mmengine caches URL checkpoints by file name only; downloads
+  get a timeout, a cache keyed by the full URL and checked ``-HASH`` names.
 * :mod:`.atomic_checkpoint`: mmengine 0.10.7 writes checkpoints and
   ``last_checkpoint`` in place, so a kill while saving can break
   ``--resume auto``; writes are made atomic and the resume side falls back

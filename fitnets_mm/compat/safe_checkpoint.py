@@ -329,27 +329,34 @@ def _load_from_local(filename: str, map_location: Any = None) -> Any:
 def _load_from_http(filename: str,
                     map_location: Any = None,
                     model_dir: Optional[str] = None,
-                    progress: bool = os.isatty(0)) -> Any:
-    """Download once (local rank 0 first, as mmengine does), then load."""
+                    progress: bool = False) -> Any:
+    """Download once (rank 0 first, as mmengine does), then load.
+
+    The cache is keyed by the full URL and downloads time out (see
+    :mod:`.downloads`). Rank 0's outcome is broadcast, so on a failed
+    download every rank raises the same error instead of waiting.
+    """
     from mmengine.dist import get_dist_info
-    from torch.hub import download_url_to_file, get_dir
-    from urllib.parse import urlparse
+    from torch.hub import get_dir
+
+    from .downloads import DownloadError, fetch_url
 
     model_dir = model_dir or os.path.join(get_dir(), 'checkpoints')
-    os.makedirs(model_dir, exist_ok=True)
-    cached = os.path.join(model_dir, os.path.basename(urlparse(filename).path))
     rank, world_size = get_dist_info()
-
-    def fetch() -> None:
-        if not os.path.exists(cached):
-            download_url_to_file(filename, cached, progress=progress)
-
+    cached, error = None, None
     if rank == 0:
-        fetch()
+        try:
+            cached = fetch_url(filename, model_dir)
+        except DownloadError as err:
+            error = str(err)
     if world_size > 1:
-        torch.distributed.barrier()
-        if rank > 0:
-            fetch()
+        shared = [error]
+        torch.distributed.broadcast_object_list(shared, src=0)
+        error = shared[0]
+        if rank > 0 and error is None:  # no shared cache across nodes
+            cached = fetch_url(filename, model_dir)
+    if error is not None:
+        raise DownloadError(error)
     return load_checkpoint_dict(cached, map_location, name=filename)
 
 

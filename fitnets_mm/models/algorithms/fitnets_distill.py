@@ -10,6 +10,7 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import nn
 
+from ...compat.downloads import DownloadError
 from ..connectors import HintRegressor
 from ..utils import FeatureRecorder, get_module, tensor_shape
 
@@ -100,6 +101,10 @@ class FitNetsDistill(SingleTeacherDistill):
             raise FileNotFoundError(
                 f'teacher_ckpt {filename!r} does not exist; expected a '
                 'checkpoint path or URL of the teacher.') from None
+        except DownloadError as err:
+            raise DownloadError(
+                f'teacher_ckpt: {err}, or use a local copy: --cfg-options '
+                'model.teacher_ckpt=PATH') from None
         state = checkpoint.get('state_dict', checkpoint) \
             if isinstance(checkpoint, dict) else checkpoint
         if not isinstance(state, dict):
@@ -163,15 +168,21 @@ class FitNetsDistill(SingleTeacherDistill):
                 model, [p[key] for p in self.hint_pairs],
                 role=f'{key} layer')
             logits = []
+
+            def forward() -> None:
+                try:
+                    logits.append(model(x, mode='tensor'))
+                except RuntimeError as err:  # e.g. a shape mismatch
+                    raise RuntimeError(
+                        f'Probe forward of the {key} on input shape '
+                        f'{(1, ) + self.input_shape} failed: {err}. Set '
+                        '`input_shape` to the shape of one training input.'
+                    ) from err
+
             try:
-                feats = recorder.run(
-                    lambda: logits.append(model(x, mode='tensor')))
-            except RuntimeError as err:
-                raise RuntimeError(
-                    f'Probe forward of the {key} on input shape '
-                    f'{(1, ) + self.input_shape} failed: {err}. Set '
-                    '`input_shape` to the shape of one training input.'
-                ) from err
+                # A layer the forward never calls: the recorder's own error
+                # says so; the input shape is not the cause.
+                feats = recorder.run(forward)
             finally:
                 model.train(was_training)
             shapes = {p: tensor_shape(v, p) for p, v in feats.items()}
