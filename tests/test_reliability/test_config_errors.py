@@ -31,7 +31,8 @@ def _files(tmp_path: Path, teacher_ckpt: str) -> Dict[str, str]:
         H.classifier(H.STUDENT_WIDTH)).state_dict()), str(student))
     five = H.make_teacher_ckpt(str(tmp_path / 'teacher5.pth'), num_classes=5)
     return dict(truncated=str(truncated), student=str(student),
-                teacher5=five, missing=str(tmp_path / 'no_such_teacher.pth'))
+                teacher5=five, missing=str(tmp_path / 'no_such_teacher.pth'),
+                folder=str(tmp_path))
 
 
 def _hint(student: str, teacher: str) -> List[dict]:
@@ -61,6 +62,14 @@ CASES: Dict[str, tuple] = {
     'missing teacher_ckpt': (
         dict(teacher_ckpt='missing'), FileNotFoundError,
         ['no_such_teacher.pth', 'does not exist', 'expected a checkpoint']),
+    'teacher_ckpt is a directory': (
+        dict(teacher_ckpt='folder'), IsADirectoryError,
+        ['is a directory', 'expected a checkpoint file']),
+    'hint layer the forward never calls': (
+        dict(hints=_hint('backbone.layer2', 'head.loss_module')),
+        RuntimeError,
+        ["['head.loss_module']", 'not called',
+         'name modules that the forward actually runs']),
     'corrupt teacher_ckpt': (
         dict(teacher_ckpt='truncated'), CorruptCheckpointError,
         ['truncated.pth', 'truncated']),
@@ -84,6 +93,11 @@ CASES: Dict[str, tuple] = {
         ValueError,
         ['spans epochs [0, 2)', 'KD stage is epochs [1, 2)',
          'expected 1 <= begin_epoch']),
+}
+
+#: name -> advice the message must not give (it would not help).
+ABSENT: Dict[str, List[str]] = {
+    'hint layer the forward never calls': ['input_shape'],
 }
 
 
@@ -116,6 +130,8 @@ def test_bad_config_fails_before_iteration_1(
     message = str(err.value)
     for part in parts:
         assert part in message, f'{case}: {part!r} not in {message}'
+    for part in ABSENT.get(case, []):
+        assert part not in message, f'{case}: {part!r} in {message}'
     assert steps == [], f'{case}: training started before the error'
     assert 'Epoch(train)' not in H.log_text(str(work_dir))
     assert not list(work_dir.glob('*.pth'))
