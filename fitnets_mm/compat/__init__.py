@@ -16,6 +16,8 @@ is a no-op where that problem does not occur:
   to the newest loadable checkpoint.
 * :mod:`.cpu_distributed`: mmengine 0.10.7 cannot start distributed training
   on CPU-only machines.
+* :mod:`.dist_collect_dir`: mmengine 0.10.7 collects distributed
+  evaluation results in ``./.dist_test/``, outside the work dir.
 * :mod:`.mmcls_rename`: MMRazor 1.0.0 looks for ``mmcls`` functions that now
   live in MMPretrain (``KDSoftCELoss`` fails without them).
 
@@ -27,6 +29,7 @@ gone from setuptools >= 80, is solved by the ``setuptools<80`` requirement in
 """
 from .atomic_checkpoint import patch_atomic_checkpoint
 from .cpu_distributed import patch_cpu_distributed
+from .dist_collect_dir import patch_dist_collect_dir
 from .mmcls_rename import patch_mmcls_rename
 from .mmrazor_import import (MMRazorQuantizationUnavailable,
                              patch_mmrazor_quantization)
@@ -38,7 +41,7 @@ __all__ = [
     'CorruptCheckpointError', 'MMRazorQuantizationUnavailable',
     'NotACheckpointError', 'UnsafeCheckpointError', 'apply_all',
     'load_checkpoint_dict', 'patch_atomic_checkpoint',
-    'patch_cpu_distributed',
+    'patch_cpu_distributed', 'patch_dist_collect_dir',
     'patch_mmcls_rename', 'patch_mmrazor_quantization', 'register_safe_loaders', 'safe_load'
 ]
 
@@ -50,3 +53,4 @@ def apply_all() -> None:
     register_safe_loaders()
     patch_atomic_checkpoint()
     patch_cpu_distributed()
+    patch_dist_collect_dir()

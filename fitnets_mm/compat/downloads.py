@@ -148,9 +148,11 @@ def download(url: str,
     timeout = download_timeout() if timeout is None else timeout
     if hash_prefix is None:
         hash_prefix = expected_hash_prefix(url)
+    from .atomic_checkpoint import remove_stale_temporaries, temporary_name
     folder = osp.dirname(osp.abspath(dst))
     os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(dst)}.tmp.{os.getpid()}')
+    remove_stale_temporaries(folder)
+    tmp = temporary_name(dst)
     try:
         request = urllib.request.Request(
             url, headers={'User-Agent': 'fitnets_mm'})

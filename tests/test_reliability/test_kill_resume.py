@@ -178,7 +178,7 @@ def test_kill_during_checkpoint_write_keeps_old_checkpoint(
 
 def _save(path: Path, value: float, mtime: int) -> Path:
     torch.save(dict(meta=dict(), state_dict=dict(w=torch.full((4, ), value)),
-                    message_hub=dict()), str(path))
+                    message_hub=dict(), optimizer=dict()), str(path))
     os.utime(path, (mtime, mtime))
     return path
 

@@ -5,6 +5,8 @@ from typing import Callable
 import pytest
 import torch
 
+from conftest import REPO_ROOT
+
 pytestmark = pytest.mark.skipif(
     torch.cuda.is_available(), reason='tests the CPU (gloo) path')
 
@@ -17,6 +19,8 @@ def test_dist_train_then_dist_test_on_cpu(toy_kd_config: Path,
     # No dist_cfg option: the config asks for nccl, and fitnets_mm turns it
     # into gloo where there is no GPU.
     work_dir = tmp_path / 'work'
+    stray = REPO_ROOT / '.dist_test'  # mmengine's default collect folder
+    stray_before = stray.exists()
     proc = run_cli(
         ['bash', 'tools/dist_train.sh', toy_kd_config, '2',
          '--work-dir', work_dir],
@@ -39,3 +43,6 @@ def test_dist_train_then_dist_test_on_cpu(toy_kd_config: Path,
     assert 'Distributed training: True' in proc.stdout
     assert 'Epoch(test) [1/1]' in proc.stdout  # 256 digits / (2 x 128)
     assert 'accuracy/top1' in proc.stdout
+    # Results were collected under the work dirs, not in the current folder.
+    assert stray_before or not stray.exists()
+    assert not (work_dir / '.dist_test').exists()  # removed after use
