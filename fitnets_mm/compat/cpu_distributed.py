@@ -13,12 +13,21 @@ GPUs:
 is unavailable: process groups start without ``set_device`` (NCCL is replaced
 by Gloo, with a warning), and DDP is built without device ids for modules
 whose parameters live on the CPU. On GPU machines both delegate unchanged.
+
+The same wrapper of ``_init_dist_pytorch`` (used by ``--launcher pytorch``,
+i.e. ``torchrun``) also makes every rank end with its launcher and gives the
+process group a timeout, on every device (see :mod:`.launcher_watchdog`).
 """
 import functools
+import os
 import warnings
 from typing import Any
 
 import torch
+from mmengine.logging import print_log
+
+from .launcher_watchdog import (dist_timeout, exit_with_launcher,
+                                explain_timeouts)
 
 __all__ = ['patch_cpu_distributed']
 
@@ -27,7 +36,17 @@ def _cpu_init_dist_pytorch(original: Any) -> Any:
 
     @functools.wraps(original)
     def init(backend: str, init_backend: str = 'torch', **kwargs: Any) -> None:
-        if torch.cuda.is_available() or init_backend != 'torch':
+        how = exit_with_launcher()
+        on_cpu = not torch.cuda.is_available() and init_backend == 'torch'
+        timeout = dist_timeout(kwargs, on_cpu)
+        explain_timeouts(timeout)
+        print_log(
+            f'Rank {os.environ.get("RANK", "?")} ends with its launcher '
+            f'(PID {os.getppid()}, {how}); process-group timeout: '
+            + ('the backend default' if timeout is None else
+               f'{timeout.total_seconds():g} s') +
+            ' (env_cfg.dist_cfg.timeout).', logger='current')
+        if not on_cpu:
             return original(backend, init_backend=init_backend, **kwargs)
         if backend == 'nccl':
             warnings.warn('CUDA is unavailable: using the gloo backend '
