@@ -7,7 +7,8 @@ Usage::
         [--launcher {none,pytorch,slurm,mpi}]
 
 For a distillation config the checkpoint of the whole algorithm is loaded
-and its student is evaluated. Importing :mod:`fitnets_mm` applies its
+and its student is evaluated; the model's ``teacher_ckpt`` is not loaded
+(the checkpoint holds the teacher), so it need not be on disk. Importing :mod:`fitnets_mm` applies its
 compatibility fixes (checkpoints load with the safe loader on every torch
 2.x); fitnets_mm, MMRazor and MMPretrain modules are all registered.
 """
@@ -15,6 +16,7 @@ import argparse
 import os
 import os.path as osp
 from copy import deepcopy
+from typing import Optional
 
 import fitnets_mm  # noqa: F401  (applies fitnets_mm.compat, registers)
 import mmengine
@@ -66,6 +68,27 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def _skip_teacher_ckpt(cfg: Config) -> Optional[str]:
+    """Build a distillation model without loading ``teacher_ckpt``.
+
+    The checkpoint under test is loaded over the whole algorithm, its
+    ``teacher.*`` weights included, and only the student is evaluated, so
+    the teacher's own file is not needed (it may be a URL out of reach, or
+    gone from disk).
+
+    Returns:
+        str | None: What was skipped, for the log; None if nothing.
+    """
+    model = cfg.get('model')
+    if not (isinstance(model, dict) and model.get('teacher_ckpt')):
+        return None
+    note = (f'Not loading teacher_ckpt {model.teacher_ckpt!r}: the teacher '
+            'comes from the checkpoint under test, and only the student is '
+            'evaluated.')
+    model.teacher_ckpt = None
+    return note
+
+
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Merge the command-line arguments into the config.
 
@@ -111,11 +134,14 @@ def main() -> None:
 
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
+    note = _skip_teacher_ckpt(cfg)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    if note:
+        runner.logger.info(note)
 
     if args.out and args.out_item in ('pred', None):
         runner.test_evaluator.metrics.append(

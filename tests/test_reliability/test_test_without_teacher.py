@@ -1,0 +1,42 @@
+"""``tools/test.py FITNETS_CONFIG CKPT`` needs no ``teacher_ckpt`` on disk:
+the checkpoint holds the teacher and only the student is evaluated.
+
+Protection: ``tools/test.py`` builds the model without ``teacher_ckpt``.
+"""
+import os
+import runpy
+import sys
+from pathlib import Path
+
+import _helpers as H
+import pytest
+from mmengine.runner import Runner
+
+
+def test_tools_test_without_teacher_ckpt_on_disk(
+        tmp_path: Path, teacher_ckpt: str,
+        capsys: pytest.CaptureFixture) -> None:
+    teacher = tmp_path / 'teacher.pth'
+    teacher.write_bytes(Path(teacher_ckpt).read_bytes())
+    cfg = H.fitnets_cfg(str(tmp_path / 'train'), str(teacher))
+    cfg.experiment_name = f'no_teacher_{tmp_path.name}'
+    Runner.from_cfg(cfg).train()
+    checkpoint = tmp_path / 'train' / 'epoch_2.pth'
+    teacher.unlink()  # gone, as a URL out of reach would be
+
+    cfg.test_dataloader = dict(cfg.train_dataloader, sampler=dict(
+        type='DefaultSampler', shuffle=False))
+    cfg.test_cfg = dict()
+    cfg.test_evaluator = dict(type='Accuracy')
+    config = H.dump_cfg(cfg, str(tmp_path / 'cfg.py'))
+    argv = sys.argv
+    sys.argv = ['tools/test.py', config, str(checkpoint), '--work-dir',
+                str(tmp_path / 'test')]
+    try:
+        runpy.run_path(os.path.join(H.REPO, 'tools', 'test.py'),
+                       run_name='__main__')
+    finally:
+        sys.argv = argv
+    out = capsys.readouterr().out + H.log_text(str(tmp_path / 'test'))
+    assert f'Not loading teacher_ckpt {str(teacher)!r}' in out
+    assert 'Epoch(test) [4/4]' in out
