@@ -358,6 +358,27 @@ def dump_cfg(cfg: Config, path: str) -> str:
     return path
 
 
+def run_tools_test(cfg: Config, checkpoint: str, folder: str) -> None:
+    """Run ``tools/test.py`` in this process on ``cfg`` (given a test split:
+    its training data in order) and ``checkpoint``; files go to
+    ``folder`` (``cfg.py``, work dir ``test``)."""
+    import runpy
+    cfg = cfg.copy()
+    cfg.test_dataloader = dict(cfg.train_dataloader, sampler=dict(
+        type='DefaultSampler', shuffle=False))
+    cfg.test_cfg = dict()
+    cfg.test_evaluator = dict(type='Accuracy')
+    config = dump_cfg(cfg, osp.join(folder, 'cfg.py'))
+    argv = sys.argv
+    sys.argv = ['tools/test.py', config, str(checkpoint), '--work-dir',
+                osp.join(folder, 'test')]
+    try:
+        runpy.run_path(osp.join(REPO, 'tools', 'test.py'),
+                       run_name='__main__')
+    finally:
+        sys.argv = argv
+
+
 # --------------------------------------------------------------- processes
 def free_port() -> int:
     """A TCP port that is free on 127.0.0.1 now."""

@@ -19,8 +19,6 @@ loader of :mod:`fitnets_mm.compat.safe_checkpoint`.
 """
 import os
 import pickle
-import runpy
-import sys
 from pathlib import Path
 from typing import Any, Callable, Dict
 
@@ -124,20 +122,8 @@ def _load_from(tmp_path: Path, path: Path, teacher: str) -> None:
 
 
 def _tools_test(tmp_path: Path, path: Path, teacher: str) -> None:
-    cfg = H.fitnets_cfg(str(tmp_path / 'work'), teacher)
-    cfg.test_dataloader = dict(cfg.train_dataloader, sampler=dict(
-        type='DefaultSampler', shuffle=False))
-    cfg.test_cfg = dict()
-    cfg.test_evaluator = dict(type='Accuracy')
-    config = H.dump_cfg(cfg, str(tmp_path / 'cfg.py'))
-    argv = sys.argv
-    sys.argv = ['tools/test.py', config, str(path), '--work-dir',
-                str(tmp_path / 'test')]
-    try:
-        runpy.run_path(os.path.join(H.REPO, 'tools', 'test.py'),
-                       run_name='__main__')
-    finally:
-        sys.argv = argv
+    H.run_tools_test(H.fitnets_cfg(str(tmp_path / 'work'), teacher),
+                     str(path), str(tmp_path))
 
 
 def _converter(tmp_path: Path, path: Path, teacher: str) -> None:

@@ -3,9 +3,6 @@ the checkpoint holds the teacher and only the student is evaluated.
 
 Protection: ``tools/test.py`` builds the model without ``teacher_ckpt``.
 """
-import os
-import runpy
-import sys
 from pathlib import Path
 
 import _helpers as H
@@ -24,19 +21,7 @@ def test_tools_test_without_teacher_ckpt_on_disk(
     checkpoint = tmp_path / 'train' / 'epoch_2.pth'
     teacher.unlink()  # gone, as a URL out of reach would be
 
-    cfg.test_dataloader = dict(cfg.train_dataloader, sampler=dict(
-        type='DefaultSampler', shuffle=False))
-    cfg.test_cfg = dict()
-    cfg.test_evaluator = dict(type='Accuracy')
-    config = H.dump_cfg(cfg, str(tmp_path / 'cfg.py'))
-    argv = sys.argv
-    sys.argv = ['tools/test.py', config, str(checkpoint), '--work-dir',
-                str(tmp_path / 'test')]
-    try:
-        runpy.run_path(os.path.join(H.REPO, 'tools', 'test.py'),
-                       run_name='__main__')
-    finally:
-        sys.argv = argv
+    H.run_tools_test(cfg, str(checkpoint), str(tmp_path))
     out = capsys.readouterr().out + H.log_text(str(tmp_path / 'test'))
     assert f'Not loading teacher_ckpt {str(teacher)!r}' in out
     assert 'Epoch(test) [4/4]' in out
