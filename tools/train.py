@@ -3,7 +3,7 @@
 Usage::
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]]
-        [--amp] [--no-validate] [--auto-scale-lr] [--cfg-options K=V ...]
+        [--reset-lr] [--amp] [--no-validate] [--auto-scale-lr] [--cfg-options K=V ...]
         [--launcher {none,pytorch,slurm,mpi}]
 
 Importing :mod:`fitnets_mm` applies its compatibility fixes (MMRazor on
@@ -15,13 +15,75 @@ import argparse
 import os
 import os.path as osp
 from copy import deepcopy
+from typing import Any, Dict, List, Optional
 
 import fitnets_mm  # noqa: F401  (applies fitnets_mm.compat, registers)
 import mmpretrain.utils
 import mmrazor.utils
 from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.hooks import Hook
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+
+
+class ResetLearningRateHook(Hook):
+    """Resume with the config's learning rate, not the checkpoint's.
+
+    ``--resume`` restores the optimizer's learning rate from the checkpoint,
+    so a run that diverged resumes with the rate that made it diverge,
+    whatever the config now says. Before the state is restored
+    (``after_load_checkpoint``), this rescales the saved learning rate of
+    every parameter group, and the ``lr`` values of the saved parameter
+    schedulers, by ``config base lr / saved base lr``: the new base rate
+    takes over and the schedule keeps its place (a step decay already
+    applied stays applied). Momentum, Adam's moments and all other state
+    are restored as saved.
+    """
+
+    def after_load_checkpoint(self, runner: Any, checkpoint: dict) -> None:
+        """Rescale the learning rates saved in ``checkpoint``.
+
+        Args:
+            runner (Runner): The runner, its optimizers built from the
+                config.
+            checkpoint (dict): The checkpoint about to be restored.
+        """
+        saved = checkpoint.get('optimizer')
+        if not isinstance(saved, dict):
+            return
+        wrappers = runner.optim_wrapper
+        if 'param_groups' in saved:
+            pairs = {None: (wrappers, saved)}
+        else:  # OptimWrapperDict: one state per optimizer name
+            pairs = {n: (wrappers[n], state) for n, state in saved.items()}
+        factors: Dict[Optional[str], List[float]] = {}
+        for name, (wrapper, state) in pairs.items():
+            factors[name] = []
+            for live, group in zip(wrapper.param_groups,
+                                   state['param_groups']):
+                new = live.get('initial_lr', live['lr'])
+                old = group.get('initial_lr', group['lr'])
+                factor = new / old if old else 1.0
+                group['lr'] = group['lr'] * factor if old else new
+                if 'initial_lr' in group:
+                    group['initial_lr'] = new
+                factors[name].append(factor)
+                runner.logger.info(
+                    f'--reset-lr: {name or "optimizer"} group base lr '
+                    f'{old:g} (checkpoint) -> {new:g} (config); lr now '
+                    f'{group["lr"]:g}')
+        schedulers = checkpoint.get('param_schedulers') or []
+        groups = schedulers.items() if isinstance(schedulers, dict) else \
+            [(None, schedulers)]
+        for name, states in groups:
+            scale = factors.get(name) or factors.get(None)
+            for state in states if scale else []:
+                if state.get('param_name') != 'lr':
+                    continue
+                for key in ('base_values', '_last_value'):
+                    if len(state.get(key) or []) == len(scale):
+                        state[key] = [v * f for v, f in zip(state[key],
+                                                            scale)]
 
 
 def parse_args() -> argparse.Namespace:
@@ -36,6 +98,12 @@ def parse_args() -> argparse.Namespace:
         const='auto',
         help='resume from the checkpoint PATH; without PATH, resume from the '
         'latest checkpoint in the work directory')
+    parser.add_argument(
+        '--reset-lr',
+        action='store_true',
+        help='with --resume: take the learning rate from the config (and '
+        '--cfg-options optim_wrapper.optimizer.lr=LR) instead of the '
+        'checkpoint; the schedule keeps its place')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -73,6 +141,8 @@ def parse_args() -> argparse.Namespace:
     # --local_rank; torchrun sets LOCAL_RANK instead.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
+    if args.reset_lr and args.resume is None:
+        parser.error('--reset-lr needs --resume')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -167,6 +237,8 @@ def main() -> None:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    if args.reset_lr:
+        runner.register_hook(ResetLearningRateHook(), 'VERY_HIGH')
     runner.train()
 
 

@@ -109,8 +109,11 @@ class FiniteWeightsGuardHook(Hook):
                 f'entry {name!r} has {num_nan} NaN and {num_inf} Inf of '
                 f'{tensor.numel()} values; expected finite weights. Refusing '
                 'to save them: the checkpoints already on disk were left '
-                'untouched. Lower the learning rate or enable gradient '
-                'clipping, and resume from the last checkpoint.')
+                'untouched. Resume from the last checkpoint with a lower '
+                'learning rate (python tools/train.py CONFIG --resume '
+                '--reset-lr --cfg-options optim_wrapper.optimizer.lr=LR; '
+                'without --reset-lr, --resume restores the saved learning '
+                'rate) or with gradient clipping.')
 
     def _check_model(self, runner: Any, iteration: int) -> None:
         self._check(runner, {'state_dict': self._model(runner).state_dict()},

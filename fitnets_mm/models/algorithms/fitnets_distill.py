@@ -275,9 +275,12 @@ class FitNetsDistill(SingleTeacherDistill):
             raise NonFiniteLossError(
                 f'Non-finite loss in stage {self._stage!r} at iteration '
                 f'{"?" if it is None else it + 1}: {bad}. Training stopped '
-                'before the update, so the weights are unchanged; lower the '
-                'learning rate or the loss weights, or enable gradient '
-                'clipping.')
+                'before the update, so the weights are unchanged. Lower the '
+                'loss weights or enable gradient clipping in the config, or '
+                'resume from the last checkpoint with a lower learning rate: '
+                'python tools/train.py CONFIG --resume --reset-lr '
+                '--cfg-options optim_wrapper.optimizer.lr=LR (without '
+                '--reset-lr, --resume restores the saved learning rate).')
         return loss, log_vars
 
     def train(self, mode: bool = True) -> 'FitNetsDistill':
