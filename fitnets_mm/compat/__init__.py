@@ -10,6 +10,10 @@ is a no-op where that problem does not occur:
 * :mod:`.downloads`: mmengine 0.10.7 and MMPretrain download without a
   timeout, and mmengine caches URL checkpoints by file name only; downloads
   get a timeout, a cache keyed by the full URL and checked ``-HASH`` names.
+* :mod:`.dataset_download`: MMPretrain's CIFAR / MNIST downloads have no
+  timeout and fail with a long ``URLError`` that leaves an empty
+  ``data_root``; they get a timeout and one error naming the URL,
+  ``data_root`` and the override.
 * :mod:`.atomic_checkpoint`: mmengine 0.10.7 writes checkpoints and
   ``last_checkpoint`` in place, so a kill while saving can break
   ``--resume auto``; writes are made atomic and the resume side falls back
@@ -29,6 +33,7 @@ gone from setuptools >= 80, is solved by the ``setuptools<80`` requirement in
 """
 from .atomic_checkpoint import patch_atomic_checkpoint
 from .cpu_distributed import patch_cpu_distributed
+from .dataset_download import DatasetDownloadError, patch_dataset_download
 from .dist_collect_dir import patch_dist_collect_dir
 from .mmcls_rename import patch_mmcls_rename
 from .mmrazor_import import (MMRazorQuantizationUnavailable,
@@ -38,10 +43,12 @@ from .safe_checkpoint import (CorruptCheckpointError, NotACheckpointError,
                               register_safe_loaders, safe_load)
 
 __all__ = [
-    'CorruptCheckpointError', 'MMRazorQuantizationUnavailable',
+    'CorruptCheckpointError', 'DatasetDownloadError',
+    'MMRazorQuantizationUnavailable',
     'NotACheckpointError', 'UnsafeCheckpointError', 'apply_all',
     'load_checkpoint_dict', 'patch_atomic_checkpoint',
-    'patch_cpu_distributed', 'patch_dist_collect_dir',
+    'patch_cpu_distributed', 'patch_dataset_download',
+    'patch_dist_collect_dir',
     'patch_mmcls_rename', 'patch_mmrazor_quantization', 'register_safe_loaders', 'safe_load'
 ]
 
@@ -54,3 +61,4 @@ def apply_all() -> None:
     patch_atomic_checkpoint()
     patch_cpu_distributed()
     patch_dist_collect_dir()
+    patch_dataset_download()

@@ -117,7 +117,7 @@ def _sha256(path: str) -> str:
 
 
 def _check_hash(path: str, url: str, prefix: Optional[str]) -> None:
-    if prefix is None:
+    if not prefix:
         return
     actual = _sha256(path)
     if not actual.startswith(prefix):
@@ -138,8 +138,9 @@ def download(url: str,
         dst (str): The file to write; missing folders are created.
         timeout (float, optional): Connect and read timeout in seconds.
             Defaults to :func:`download_timeout`.
-        hash_prefix (str, optional): Expected start of the SHA-256 (hex).
-            Defaults to :func:`expected_hash_prefix` of ``url``.
+        hash_prefix (str, optional): Expected start of the SHA-256 (hex);
+            ``''`` for no check. Defaults to :func:`expected_hash_prefix` of
+            ``url``.
 
     Raises:
         DownloadError: Refused, unreachable, timed out, an HTTP error, or a

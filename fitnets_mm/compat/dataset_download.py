@@ -1,0 +1,103 @@
+"""CIFAR / MNIST downloads that time out and fail with one clear error.
+
+MMPretrain 1.2's ``CIFAR10``/``CIFAR100``/``MNIST``/``FashionMNIST``
+download their files into ``data_root`` when they are missing, through
+``download_and_extract_archive``: without a timeout, with a retry over
+plain HTTP, and, where the download is refused, with a 38-frame
+``URLError`` that names neither ``data_root`` nor how to point the config
+elsewhere, leaving the empty ``data_root`` it created behind.
+
+:func:`patch_dataset_download` replaces that function in the two dataset
+modules by :func:`download_and_extract_archive`, which downloads with
+:func:`fitnets_mm.compat.downloads.download` (connect and read timeout,
+nothing partial left), checks the md5 as MMPretrain does, and on failure
+removes the folders it created and raises one :class:`DatasetDownloadError`
+naming the URL, ``data_root`` and the ``--cfg-options`` override. It
+happens while the dataloaders are built, before the first iteration.
+"""
+import os
+import os.path as osp
+from typing import List, Optional
+
+from .downloads import DownloadError, download
+
+__all__ = [
+    'DatasetDownloadError', 'download_and_extract_archive',
+    'patch_dataset_download'
+]
+
+_MODULES = ('mmpretrain.datasets.cifar', 'mmpretrain.datasets.mnist')
+
+
+class DatasetDownloadError(DownloadError):
+    """A data set's files are missing from ``data_root`` and could not be
+    downloaded."""
+
+
+def _missing_folders(path: str) -> List[str]:
+    """``path`` and its ancestors that do not exist yet, deepest first."""
+    missing = []
+    path = osp.abspath(path)
+    while not osp.exists(path):
+        missing.append(path)
+        parent = osp.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return missing
+
+
+def download_and_extract_archive(url: str,
+                                 download_root: str,
+                                 extract_root: Optional[str] = None,
+                                 filename: Optional[str] = None,
+                                 md5: Optional[str] = None,
+                                 remove_finished: bool = False) -> None:
+    """MMPretrain's function of this name, with a timeout and a clear error.
+
+    Args:
+        url (str): The file to download.
+        download_root (str): The dataset's folder (its ``data_root``).
+        extract_root (str, optional): Where to extract. Defaults to
+            ``download_root``.
+        filename (str, optional): Name to save under. Defaults to the URL's.
+        md5 (str, optional): Expected md5 of the file. Defaults to None.
+        remove_finished (bool): Delete the archive after extracting.
+            Defaults to False.
+
+    Raises:
+        DatasetDownloadError: The download failed or fails its md5; folders
+            this call created are removed if they stayed empty.
+    """
+    from mmpretrain.datasets.utils import check_integrity, extract_archive
+    root = osp.normpath(osp.expanduser(download_root))
+    created = _missing_folders(root)
+    path = osp.join(root, filename or osp.basename(url))
+    try:
+        if not check_integrity(path, md5):
+            download(url, path, hash_prefix='')
+            if not check_integrity(path, md5):
+                os.remove(path)
+                raise DownloadError(f'{url} does not have the md5 {md5}')
+    except DownloadError as err:
+        for folder in created:  # deepest first; only if still empty
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+        raise DatasetDownloadError(
+            f'{err}. The data set is missing from data_root {root!r}: put '
+            'its files there, or point the config at a copy: --cfg-options '
+            'train_dataloader.dataset.data_root=DIR '
+            'val_dataloader.dataset.data_root=DIR '
+            'test_dataloader.dataset.data_root=DIR') from None
+    extract_archive(path, extract_root or root, remove_finished)
+
+
+def patch_dataset_download() -> None:
+    """Install :func:`download_and_extract_archive` in MMPretrain's CIFAR
+    and MNIST modules (idempotent)."""
+    import importlib
+    for name in _MODULES:
+        module = importlib.import_module(name)
+        module.download_and_extract_archive = download_and_extract_archive
