@@ -1,8 +1,10 @@
 """Guarantee 3: the teacher is never changed.
 
 Over a full two-stage run (1 hint + 1 KD epoch) the teacher's parameters and
-BatchNorm buffers stay bitwise identical to the loaded ``teacher_ckpt``: in
-one process, with mixed precision, and with two processes. The student
+BatchNorm buffers (a ResNet teacher with non-trivial running statistics)
+stay bitwise identical to the loaded ``teacher_ckpt``: in one process, with
+mixed precision, and with two processes (Gloo). A control run without the
+protection shows that the same run would move them. The student
 export holds no teacher or regressor weights.
 
 Protections: MMRazor's ``SingleTeacherDistill`` (``requires_grad=False``,
@@ -20,6 +22,9 @@ import pytest
 import torch
 from mmengine.runner import Runner
 from mmpretrain.registry import MODELS as CLS_MODELS
+from torch import nn
+
+from fitnets_mm.models.algorithms import FitNetsDistill
 
 
 def _teacher_state(teacher_ckpt: str) -> Dict[str, torch.Tensor]:
@@ -35,10 +40,20 @@ def _train(tmp_path: Path, teacher_ckpt: str, **cfg: Any) -> Runner:
     return runner
 
 
+#: The BatchNorm buffers of the ResNet teacher, which a teacher forward in
+#: training mode would update.
+BN_BUFFERS = ('running_mean', 'running_var', 'num_batches_tracked')
+
+
+def _assert_has_bn_buffers(state: Dict[str, torch.Tensor]) -> None:
+    for buffer in BN_BUFFERS:
+        assert sum(k.endswith(buffer) for k in state) >= 10, buffer
+
+
 def _assert_teacher_unchanged(runner: Runner, teacher_ckpt: str,
                               what: str) -> None:
     expected = _teacher_state(teacher_ckpt)
-    assert any('running_mean' in k for k in expected)
+    _assert_has_bn_buffers(expected)
     H.assert_bitwise_equal(
         {k: v.cpu() for k, v in runner.model.teacher.state_dict().items()},
         expected, what)
@@ -56,6 +71,25 @@ def test_teacher_unchanged_fp32(tmp_path: Path, teacher_ckpt: str) -> None:
     runner = _train(tmp_path, teacher_ckpt)
     assert runner.model.stage == 'kd'
     _assert_teacher_unchanged(runner, teacher_ckpt, 'teacher (fp32)')
+
+
+def test_bn_buffers_move_without_the_protection(
+        tmp_path: Path, teacher_ckpt: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Control: with the teacher left in training mode (MMRazor's and
+    FitNetsDistill's ``train`` bypassed), the same run changes the
+    teacher's BatchNorm statistics, so the checks above can fail."""
+    monkeypatch.setattr(FitNetsDistill, 'train',
+                        lambda self, mode=True: nn.Module.train(self, mode))
+    runner = _train(tmp_path, teacher_ckpt)
+    expected = _teacher_state(teacher_ckpt)
+    actual = runner.model.teacher.state_dict()
+    moved = {b for k, v in expected.items() for b in BN_BUFFERS
+             if k.endswith(b) and not torch.equal(actual[k].cpu(), v)}
+    assert moved == set(BN_BUFFERS)
+    params = dict(runner.model.teacher.named_parameters())
+    assert all(torch.equal(p.detach().cpu(), expected[k])
+               for k, p in params.items())  # frozen weights stay
 
 
 def test_teacher_unchanged_amp(tmp_path: Path, teacher_ckpt: str) -> None:
@@ -85,6 +119,7 @@ def test_teacher_unchanged_two_processes(dist_run: dict,
                                          teacher_ckpt: str) -> None:
     assert dist_run['rc'] == 0, dist_run['output'][-5000:]
     expected = _teacher_state(teacher_ckpt)
+    _assert_has_bn_buffers(expected)
     for rank in (0, 1):
         state = torch.load(str(dist_run['work_dir'] / f'rank{rank}.pth'),
                            weights_only=True)
