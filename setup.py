@@ -2,6 +2,24 @@
 import os.path as osp
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+#: Run at interpreter start: installs fitnets_mm_startup's import hook, which
+#: makes MMRazor importable on torch 2.x whatever the import order.
+STARTUP_PTH = 'fitnets_mm-mmrazor-compat.pth'
+
+
+class BuildPyWithStartupHook(build_py):
+    """``build_py`` that also puts the ``.pth`` file at the wheel's root."""
+
+    def run(self) -> None:
+        super().run()
+        self.copy_file(STARTUP_PTH, osp.join(self.build_lib, STARTUP_PTH))
+
+    def get_outputs(self, include_bytecode: bool = True) -> list:
+        return super().get_outputs(include_bytecode) + [
+            osp.join(self.build_lib, STARTUP_PTH)
+        ]
 
 
 def _version() -> str:
@@ -37,6 +55,8 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.10',
     packages=find_packages(include=['fitnets_mm', 'fitnets_mm.*']),
+    py_modules=['fitnets_mm_startup'],
+    cmdclass={'build_py': BuildPyWithStartupHook},
     install_requires=install_requires,
     extras_require={'tests': ['pytest>=7', 'pytest-timeout']},
     zip_safe=False,
