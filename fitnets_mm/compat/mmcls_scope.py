@@ -19,7 +19,12 @@ where mmengine resolves it and nowhere else:
   ``'mmpretrain'``, so no code path of mmengine can pip-install ``mmcls``;
 * registries: every MMPretrain registry gets a sibling with scope ``mmcls``
   (:class:`ScopeAliasRegistry`) sharing its module table, so
-  ``type='mmcls.ResNet'`` and ``_scope_='mmcls'`` find MMPretrain's classes.
+  ``type='mmcls.ResNet'`` and ``_scope_='mmcls'`` find MMPretrain's classes;
+* MMRazor's model builder: a model dict ``type='mmcls.X'`` is built as
+  ``type='X', _scope_='mmpretrain'``, so that ``X`` builds its own parts in
+  MMPretrain's scope, as MMClassification's scoped defaults did (BYOT's
+  ``mmcls.ImageClassifier`` would otherwise look its unscoped default
+  ``ClsDataPreprocessor`` up in MMRazor's registry and fail).
 
 Classes that MMRazor itself derives from ``mmcls`` at import time (DeiT's
 ``DeiTClsHead``, CRD's ``PackCRDClsInputs``) stay MMRazor's placeholders:
@@ -28,6 +33,7 @@ used; ``FITNETS_MM_COMPAT_OFF=mmcls_scope`` turns it off. With ``mmcls``
 installed nothing is touched.
 """
 import importlib.util
+import types
 from typing import Any, Callable, List, Optional, Tuple
 
 from mmengine.registry import Registry
@@ -119,12 +125,29 @@ def _wrap_first_arg(func: Callable) -> Callable:
     return wrapper
 
 
-def patch_mmcls_scope(module: Any = None) -> bool:
+def _build_in_target_scope(build_func: Callable) -> Callable:
+    def build(cfg: Any, *args: Any, **kwargs: Any) -> Any:
+        obj_type = cfg.get('type') if hasattr(cfg, 'get') else None
+        if (isinstance(obj_type, str) and obj_type.startswith(f'{ALIAS}.')
+                and '_scope_' not in cfg):
+            _announce()
+            cfg = cfg.copy()
+            cfg['type'] = obj_type[len(ALIAS) + 1:]
+            cfg['_scope_'] = TARGET
+        return build_func(cfg, *args, **kwargs)
+
+    build.__wrapped__ = build_func
+    return build
+
+
+def patch_mmcls_scope(module: Optional[types.ModuleType] = None) -> bool:
     """Alias ``mmcls`` to MMPretrain in mmengine (once; see module doc).
 
     Args:
-        module (Any): Ignored; the module whose import triggered the fix
-            (:mod:`fitnets_mm_startup` passes it). Defaults to None.
+        module (ModuleType, optional): ``mmrazor.registry.registry``, whose
+            ``MODELS`` builder is wrapped; imported when not given (the
+            import hook of :mod:`fitnets_mm_startup` passes it). Defaults to
+            None.
 
     Returns:
         bool: Whether the alias is in force (False with ``mmcls`` installed
@@ -147,7 +170,18 @@ def patch_mmcls_scope(module: Any = None) -> bool:
 
     def _get_cfg_path(cfg_path: str,
                       filename: str) -> Tuple[str, Optional[str]]:
-        return original(translate_cfg_path(cfg_path), filename)
+        translated = translate_cfg_path(cfg_path)
+        try:
+            return original(translated, filename)
+        except FileNotFoundError as err:
+            if translated == cfg_path:
+                raise
+            raise FileNotFoundError(
+                f'{cfg_path!r} (in {filename}) was read as {translated!r}, '
+                f'but MMPretrain has no such config ({err}). The config '
+                'was renamed or dropped when MMClassification became '
+                'MMPretrain: use the MMPretrain name, or install '
+                'MMClassification 1.x (`mmcls`) for this config') from err
 
     _get_cfg_path.__wrapped__ = original
     Config._get_cfg_path = staticmethod(_get_cfg_path)
@@ -156,5 +190,8 @@ def patch_mmcls_scope(module: Any = None) -> bool:
         setattr(hub_module, name, wrapped)
         setattr(mmengine.hub, name, wrapped)
     _alias_registries()
+    if module is None:
+        from mmrazor.registry import registry as module
+    module.MODELS.build_func = _build_in_target_scope(module.MODELS.build_func)
     _patched = True
     return True
