@@ -23,14 +23,17 @@ change something; ``FITNETS_MM_COMPAT_OFF=mmrazor_inplace`` turns them off.
 """
 import types
 from collections import OrderedDict
-from typing import Any, List, Mapping, Union
+from typing import Any, Callable, List, Mapping, Optional, Union
 
 from torch import nn
 
 __all__ = [
     'patch_dynamic_sequential', 'patch_set_module_inplace_false',
-    'set_module_inplace_false'
+    'set_module_inplace_false', 'upstream_set_module_inplace_false'
 ]
+
+#: MMRazor's own method, kept by :func:`patch_set_module_inplace_false`.
+upstream_set_module_inplace_false: Optional[Callable] = None
 
 
 def _switch_off(architecture: Union[nn.Module, Mapping], found: List[str],
@@ -79,7 +82,11 @@ def patch_set_module_inplace_false(module: types.ModuleType) -> None:
     Args:
         module (ModuleType): ``mmrazor.models.algorithms.base``.
     """
-    module.BaseAlgorithm.set_module_inplace_false = set_module_inplace_false
+    cls = module.BaseAlgorithm
+    if cls.set_module_inplace_false is not set_module_inplace_false:
+        global upstream_set_module_inplace_false
+        upstream_set_module_inplace_false = cls.set_module_inplace_false
+        cls.set_module_inplace_false = set_module_inplace_false
 
 
 def patch_dynamic_sequential(module: types.ModuleType) -> None:
