@@ -58,6 +58,11 @@ setup(
     py_modules=['fitnets_mm_startup'],
     cmdclass={'build_py': BuildPyWithStartupHook},
     install_requires=install_requires,
-    extras_require={'tests': ['pytest>=7', 'pytest-timeout']},
+    extras_require={
+        'tests': ['pytest>=7', 'pytest-timeout'],
+        # Visualizer backends (config switch in README.md, "Learning curves").
+        'tensorboard': ['tensorboard'],
+        'wandb': ['wandb'],
+    },
     zip_safe=False,
 )
