@@ -9,12 +9,31 @@ from setuptools.command.build_py import build_py
 STARTUP_PTH = 'fitnets_mm-mmrazor-compat.pth'
 
 
+#: What ``mim`` and ``fitnets_mm::`` config paths look for in
+#: ``fitnets_mm/.mim`` (symbolic links in the source tree, as MMPretrain's
+#: ``add_mim_extension`` makes them for development installs).
+MIM_FILES = ('configs', 'tools', 'model-index.yml')
+
+
 class BuildPyWithStartupHook(build_py):
-    """``build_py`` that also puts the ``.pth`` file at the wheel's root."""
+    """``build_py`` that adds the ``.pth`` file and ``fitnets_mm/.mim``.
+
+    The ``.pth`` file goes to the wheel's root (site-packages); ``configs``,
+    ``tools`` and ``model-index.yml`` are copied into ``fitnets_mm/.mim``
+    (MMPretrain's ``add_mim_extension`` in ``copy`` mode).
+    """
 
     def run(self) -> None:
         super().run()
         self.copy_file(STARTUP_PTH, osp.join(self.build_lib, STARTUP_PTH))
+        mim = osp.join(self.build_lib, 'fitnets_mm', '.mim')
+        for name in MIM_FILES:
+            target = osp.join(mim, name)
+            if osp.isdir(name):
+                self.copy_tree(name, target, preserve_symlinks=False)
+            else:
+                self.mkpath(mim)
+                self.copy_file(name, target)
 
     def get_outputs(self, include_bytecode: bool = True) -> list:
         return super().get_outputs(include_bytecode) + [
