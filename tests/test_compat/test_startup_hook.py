@@ -94,13 +94,3 @@ def test_fix_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not fix_enabled('mmrazor_inplace')
     with pytest.raises(ValueError, match='unknown fitnets_mm fix'):
         fix_enabled('everything')
-
-
-def test_build_puts_the_pth_into_the_wheel_root(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, 'setup.py', '-q', 'build_py', '-d',
-         str(tmp_path / 'lib')],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / 'lib' / PTH.name).read_text() == PTH.read_text()
-    assert (tmp_path / 'lib' / 'fitnets_mm_startup.py').is_file()

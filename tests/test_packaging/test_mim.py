@@ -1,4 +1,5 @@
-"""mim packaging: ``fitnets_mm/.mim`` and ``fitnets_mm::`` config paths."""
+"""Packaging: ``fitnets_mm/.mim``, ``fitnets_mm::`` config paths, the
+start-up hook's ``.pth`` file in a build."""
 import subprocess
 import sys
 from pathlib import Path
@@ -46,7 +47,8 @@ def test_mim_tools_train_runs(tmp_path: Path) -> None:
     assert '--cfg-options' in proc.stdout
 
 
-def test_wheel_build_copies_the_mim_files(tmp_path: Path) -> None:
+def test_build_adds_the_mim_files_and_the_startup_hook(
+        tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, 'setup.py', '-q', 'build_py', '-d',
          str(tmp_path / 'lib')],
@@ -57,3 +59,8 @@ def test_wheel_build_copies_the_mim_files(tmp_path: Path) -> None:
     assert (mim / 'configs' / 'fitnet_cifar10.py').is_file()
     assert (mim / 'tools' / 'train.py').is_file()
     assert (mim / 'model-index.yml').is_file()
+    # The start-up hook goes to the wheel's root, i.e. site-packages.
+    pth = 'fitnets_mm-mmrazor-compat.pth'
+    assert (tmp_path / 'lib' / pth).read_text() == (REPO_ROOT /
+                                                    pth).read_text()
+    assert (tmp_path / 'lib' / 'fitnets_mm_startup.py').is_file()
