@@ -2,6 +2,43 @@
 import os.path as osp
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+#: Run at interpreter start: installs fitnets_mm_startup's import hook, which
+#: makes MMRazor importable on torch 2.x whatever the import order.
+STARTUP_PTH = 'fitnets_mm-mmrazor-compat.pth'
+
+
+#: What ``mim`` and ``fitnets_mm::`` config paths look for in
+#: ``fitnets_mm/.mim`` (symbolic links in the source tree, as MMPretrain's
+#: ``add_mim_extension`` makes them for development installs).
+MIM_FILES = ('configs', 'tools', 'model-index.yml')
+
+
+class BuildPyWithStartupHook(build_py):
+    """``build_py`` that adds the ``.pth`` file and ``fitnets_mm/.mim``.
+
+    The ``.pth`` file goes to the wheel's root (site-packages); ``configs``,
+    ``tools`` and ``model-index.yml`` are copied into ``fitnets_mm/.mim``
+    (MMPretrain's ``add_mim_extension`` in ``copy`` mode).
+    """
+
+    def run(self) -> None:
+        super().run()
+        self.copy_file(STARTUP_PTH, osp.join(self.build_lib, STARTUP_PTH))
+        mim = osp.join(self.build_lib, 'fitnets_mm', '.mim')
+        for name in MIM_FILES:
+            target = osp.join(mim, name)
+            if osp.isdir(name):
+                self.copy_tree(name, target, preserve_symlinks=False)
+            else:
+                self.mkpath(mim)
+                self.copy_file(name, target)
+
+    def get_outputs(self, include_bytecode: bool = True) -> list:
+        return super().get_outputs(include_bytecode) + [
+            osp.join(self.build_lib, STARTUP_PTH)
+        ]
 
 
 def _version() -> str:
@@ -37,7 +74,14 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.10',
     packages=find_packages(include=['fitnets_mm', 'fitnets_mm.*']),
+    py_modules=['fitnets_mm_startup'],
+    cmdclass={'build_py': BuildPyWithStartupHook},
     install_requires=install_requires,
-    extras_require={'tests': ['pytest>=7', 'pytest-timeout']},
+    extras_require={
+        'tests': ['pytest>=7', 'pytest-timeout'],
+        # Visualizer backends (config switch in README.md, "Learning curves").
+        'tensorboard': ['tensorboard'],
+        'wandb': ['wandb'],
+    },
     zip_safe=False,
 )

@@ -11,6 +11,10 @@ from .version import __version__, version_info
 
 _apply_compat()
 
+from .config_scope import register_config_scope  # noqa: E402
+
+register_config_scope()
+
 from . import engine, models  # noqa: E402,F401  (register modules)
 
 __all__ = ['__version__', 'version_info']

@@ -27,4 +27,7 @@ model = dict(
                     recorder='gt_labels', from_student=True, data_idx=1)))))
 
 # DKD has its own weights (alpha, beta): no lambda schedule.
-custom_hooks = [dict(type='mmrazor.FiniteWeightsGuardHook')]
+custom_hooks = [
+    dict(type='mmrazor.FiniteWeightsGuardHook'),
+    dict(type='mmrazor.HintStageHook'),
+]

@@ -4,6 +4,8 @@ from .hint_figure import COLUMNS, plot_hint_figure, save_hint_figure
 from .hint_maps import (HintMaps, channel_mean, compute_hint_maps,
                         load_images, preprocess_images, value_range,
                         wants_bgr)
+from .learning_curves import (StageCurves, load_scalars,
+                              plot_learning_curves, split_stages)
 from .layer_table import (DEFAULT_MIDDLE_BAND, LayerInfo, LayerReport,
                           PairInfo, config_pairs, describe_regressor,
                           format_layer_table, inspect_algorithm,
@@ -11,9 +13,10 @@ from .layer_table import (DEFAULT_MIDDLE_BAND, LayerInfo, LayerReport,
 
 __all__ = [
     'COLUMNS', 'DEFAULT_MIDDLE_BAND', 'HintMaps', 'LayerInfo', 'LayerReport',
-    'PairInfo', 'build_algorithm', 'channel_mean', 'compute_hint_maps',
+    'PairInfo', 'StageCurves', 'build_algorithm', 'channel_mean', 'compute_hint_maps',
     'config_pairs',
     'describe_regressor', 'format_layer_table', 'inspect_algorithm',
-    'load_images', 'plot_hint_figure', 'preprocess_images', 'probe_layers',
-    'save_hint_figure', 'value_range', 'wants_bgr'
+    'load_images', 'load_scalars', 'plot_hint_figure',
+    'plot_learning_curves', 'preprocess_images', 'probe_layers',
+    'save_hint_figure', 'split_stages', 'value_range', 'wants_bgr'
 ]

@@ -2,10 +2,15 @@
 
 One row per image, four panels: the input, the teacher's hint (channel
 mean), the student's regressed guided output (channel mean) and the
-channel mean of ``|hint - regressed|``. The three maps of a row share one
-colour scale (the difference spans the same range from 0), so a good stage 1
-shows two alike maps and a dark difference; each heat map's label gives its
-value range. Each row's title gives the cosine
+channel mean of ``|hint - regressed|``. The hint and regressed maps of a row
+share one colour scale. The difference is scaled from 0 to the largest
+channel mean of ``|hint|``: it is measured against the size of the hint
+itself, so a good stage 1 (a regressed map within a few per cent of the
+hint) shows a dark difference and a poor one a bright one. (The spread of
+the channel means, ``hi - lo``, is no scale for it: averaging over channels
+flattens the maps but not the absolute differences, which then saturated.)
+Each heat map's label gives its value range, the difference's also its mean
+relative to the mean ``|hint|``. Each row's title gives the cosine
 similarity of the flattened hint and regressed outputs; the figure's title
 names the pair.
 
@@ -86,13 +91,20 @@ def plot_hint_figure(maps: HintMaps,
                      f'{float(maps.cosine[i]):.3f}', fontsize='medium')
         axes = row.subplots(1, len(COLUMNS))
         lo, hi = value_range(hint[i], regressed[i])
+        magnitude = channel_mean(maps.hint[i:i + 1].abs())[0]
+        scale = max(float(magnitude.max()), 1e-12)
         _show_image(axes[0], images[i])
         for ax, values, vmin, vmax in ((axes[1], hint[i], lo, hi),
                                        (axes[2], regressed[i], lo, hi),
-                                       (axes[3], difference[i], 0, hi - lo)):
+                                       (axes[3], difference[i], 0, scale)):
             ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
             ax.set_xlabel(f'values {values.min():.3g} .. {values.max():.3g}',
                           fontsize='x-small')
+        relative = float(difference[i].mean()) / max(
+            float(magnitude.mean()), 1e-12)
+        axes[3].set_xlabel(
+            f'{difference[i].min():.3g} .. {difference[i].max():.3g}; '
+            f'{relative:.1%} of |hint|', fontsize='x-small')
         for ax, title in zip(axes, COLUMNS):
             ax.set_xticks([])
             ax.set_yticks([])

@@ -11,9 +11,12 @@ PlaceHolder.__init__() got an unexpected keyword argument 'reduction'``.
 :func:`patch_mmcls_rename` binds the same function from its new home,
 ``mmpretrain.models.losses.cross_entropy_loss`` (same signature), and only
 where MMRazor holds the placeholder: with ``mmcls`` installed nothing is
-touched.
+touched. It runs when ``mmrazor.models.losses.kd_soft_ce_loss`` is imported
+(:mod:`fitnets_mm_startup`'s hook) and on ``import fitnets_mm``; it is
+announced once; ``FITNETS_MM_COMPAT_OFF=mmcls_rename`` turns it off.
 """
-from typing import List
+import types
+from typing import List, Optional
 
 __all__ = ['patch_mmcls_rename']
 
@@ -23,8 +26,13 @@ def _is_placeholder(obj: object) -> bool:
     return isinstance(obj, type) and obj.__name__ == 'PlaceHolder'
 
 
-def patch_mmcls_rename() -> List[str]:
+def patch_mmcls_rename(
+        module: Optional[types.ModuleType] = None) -> List[str]:
     """Replace MMRazor's ``mmcls`` placeholders by MMPretrain's functions.
+
+    Args:
+        module (ModuleType, optional): ``mmrazor.models.losses.
+            kd_soft_ce_loss``; imported when not given. Defaults to None.
 
     Returns:
         List[str]: The names that were rebound, e.g.
@@ -32,11 +40,16 @@ def patch_mmcls_rename() -> List[str]:
         empty where MMRazor found ``mmcls`` (or a call already patched).
     """
     from mmpretrain.models.losses import cross_entropy_loss
-    from mmrazor.models.losses import kd_soft_ce_loss
+    if module is None:
+        from mmrazor.models.losses import kd_soft_ce_loss as module
 
     patched = []
-    if _is_placeholder(kd_soft_ce_loss.soft_cross_entropy):
-        kd_soft_ce_loss.soft_cross_entropy = \
-            cross_entropy_loss.soft_cross_entropy
-        patched.append(f'{kd_soft_ce_loss.__name__}.soft_cross_entropy')
+    if _is_placeholder(module.soft_cross_entropy):
+        module.soft_cross_entropy = cross_entropy_loss.soft_cross_entropy
+        patched.append(f'{module.__name__}.soft_cross_entropy')
+        from fitnets_mm_startup import announce
+        announce(
+            'mmcls_rename', f'{patched[0]} is the placeholder MMRazor binds '
+            'without mmcls; bound to '
+            'mmpretrain.models.losses.cross_entropy_loss.soft_cross_entropy')
     return patched

@@ -8,23 +8,27 @@ that later PyTorch releases removed, so ``import mmrazor.models`` raises
 ``ImportError: `torch>=1.13` is not installed properly`` although nothing a
 distillation needs lives there.
 
-:func:`patch_mmrazor_quantization` first tries the real import. Only when it
+:func:`exec_with_fallback` runs the real import of that module, from the
+import hook of :mod:`fitnets_mm_startup` (installed at interpreter start by
+fitnets_mm's ``.pth`` file, and by ``import fitnets_mm``). Only when it
 fails *inside* ``mmrazor/structures/quantization`` is the module replaced by
 :class:`UnavailableQuantization`, whose public names exist (so the rest of
 MMRazor imports) but raise :class:`MMRazorQuantizationUnavailable` naming the
 original cause as soon as they are used. Any other import error propagates
-unchanged, and nothing is touched where the real import works.
+unchanged, and nothing is touched where the real import works. The
+replacement is announced once in the log; ``FITNETS_MM_COMPAT_OFF=
+mmrazor_import`` turns it off (MMRazor then fails to import on torch 2.x).
 """
 import importlib
 import os.path as osp
 import sys
 import traceback
 import types
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 __all__ = [
     'MMRazorQuantizationUnavailable', 'UnavailableQuantization',
-    'patch_mmrazor_quantization'
+    'exec_with_fallback', 'patch_mmrazor_quantization'
 ]
 
 QUANT_MODULE = 'mmrazor.structures.quantization'
@@ -101,8 +105,48 @@ def _raised_inside_quantization(err: BaseException) -> bool:
     return any(marker in frame.filename for frame in frames)
 
 
+def exec_with_fallback(module: types.ModuleType,
+                       exec_module: Callable[[types.ModuleType], None]) -> None:
+    """Import the quantization module; on its own failure, use the stand-in.
+
+    Called by :mod:`fitnets_mm_startup`'s finder in place of the real
+    loader's ``exec_module``.
+
+    Args:
+        module (ModuleType): The module object being imported.
+        exec_module (Callable): The real loader's ``exec_module``.
+
+    Raises:
+        ImportError: Any import error not raised inside
+            ``mmrazor/structures/quantization``, unchanged.
+    """
+    try:
+        exec_module(module)
+        return
+    except ImportError as err:
+        if not _raised_inside_quantization(err):
+            raise
+        cause = f'{type(err).__name__}: {err}'
+    for name in list(sys.modules):
+        if name.startswith(QUANT_MODULE + '.'):
+            del sys.modules[name]
+    # The import system returns what ``sys.modules`` holds after exec.
+    sys.modules[QUANT_MODULE] = UnavailableQuantization(cause)
+    from fitnets_mm_startup import announce
+    announce(
+        'mmrazor_import',
+        f'{QUANT_MODULE} does not import on this torch ({cause}); it is '
+        'replaced by a stand-in whose names raise '
+        'MMRazorQuantizationUnavailable when used, so that the rest of '
+        'MMRazor (distillation) imports')
+
+
 def patch_mmrazor_quantization() -> Optional[str]:
-    """Install the stand-in if, and only if, the real module fails to import.
+    """Install the import hook and import the quantization module through it.
+
+    The stand-in is used if, and only if, the real module fails to import
+    inside ``mmrazor/structures/quantization``
+    (:func:`exec_with_fallback`).
 
     Returns:
         Optional[str]: ``None`` if the real module imported (nothing was
@@ -114,21 +158,9 @@ def patch_mmrazor_quantization() -> Optional[str]:
             ``mmrazor/structures/quantization`` (for example a missing
             ``mmcv``), unchanged.
     """
-    current = sys.modules.get(QUANT_MODULE)
-    if isinstance(current, UnavailableQuantization):
-        return current.__fitnets_mm_cause__
-    try:
-        importlib.import_module(QUANT_MODULE)
-        return None
-    except ImportError as err:
-        if not _raised_inside_quantization(err):
-            raise
-        cause = f'{type(err).__name__}: {err}'
-    # Drop the half-imported package so that it is imported again, this time
-    # finding the stand-in in ``sys.modules``.
-    for name in list(sys.modules):
-        if name == 'mmrazor.structures' or name.startswith(QUANT_MODULE):
-            del sys.modules[name]
-    sys.modules[QUANT_MODULE] = UnavailableQuantization(cause)
-    importlib.import_module('mmrazor.structures')
-    return cause
+    import fitnets_mm_startup
+    fitnets_mm_startup.install(startup=False)
+    module = importlib.import_module(QUANT_MODULE)
+    if isinstance(module, UnavailableQuantization):
+        return module.__fitnets_mm_cause__
+    return None

@@ -57,3 +57,33 @@ def test_mismatched_inputs() -> None:
         plot_hint_figure(_maps(2), _images(2), ['a'])
     with pytest.raises(ValueError, match='positive'):
         plot_hint_figure(_maps(1), _images(1), ['a'], dpi=0)
+
+
+def _stage1_maps(noise: float) -> HintMaps:
+    """ReLU-like hints over 256 channels, regressed with relative noise."""
+    gen = torch.Generator().manual_seed(1)
+    hint = 10 * torch.rand((1, 256, 8, 8), generator=gen)
+    regressed = hint + noise * hint * torch.randn(hint.shape, generator=gen)
+    cosine = torch.nn.functional.cosine_similarity(
+        hint.flatten(1), regressed.flatten(1))
+    return HintMaps('backbone.layer2', 'backbone.layer2', hint, regressed,
+                    cosine)
+
+
+def _difference_brightness(maps: HintMaps) -> float:
+    """Mean of the difference panel on its colour scale, 0 (dark) .. 1."""
+    fig = plot_hint_figure(maps, _images(1), ['x'], panel_inches=1.0, dpi=30)
+    image = fig.axes[3].images[0]
+    vmin, vmax = image.get_clim()
+    values = np.clip((np.asarray(image.get_array()) - vmin) / (vmax - vmin),
+                     0, 1)
+    return float(values.mean())
+
+
+def test_good_stage1_shows_a_small_difference() -> None:
+    good = _difference_brightness(_stage1_maps(0.05))  # 5 % off the hint
+    poor = _difference_brightness(_stage1_maps(1.0))  # as large as the hint
+    assert good < 0.05  # dark, not saturated
+    assert poor > 0.5 and poor > 5 * good
+    fig = plot_hint_figure(_stage1_maps(0.05), _images(1), ['x'])
+    assert '% of |hint|' in fig.axes[3].get_xlabel()

@@ -1,4 +1,5 @@
 """``fitnets_mm.compat.mmrazor_import``: MMRazor 1.0.0 on PyTorch 2.x."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -17,14 +18,17 @@ from fitnets_mm.compat.mmrazor_import import (QUANT_MODULE, QUANT_NAMES,
 TORCH_2 = digit_version(torch.__version__) >= digit_version('2.0.0')
 
 
-def _python(code: str) -> subprocess.CompletedProcess:
+def _python(code: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, '-c', textwrap.dedent(code)],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env})
 
 
 @pytest.mark.skipif(not TORCH_2, reason='the problem exists on torch 2.x')
 def test_plain_mmrazor_models_import_fails_on_torch2() -> None:
-    proc = _python('import mmrazor.models')
+    # The interpreter-start hook (fitnets_mm_startup) turned off, as without
+    # fitnets_mm installed.
+    proc = _python('import mmrazor.models', FITNETS_MM_COMPAT_OFF='all')
     assert proc.returncode != 0
     assert 'ImportError' in proc.stderr
     assert 'quantization' in proc.stderr

@@ -15,7 +15,10 @@ flattened hint and regressed outputs: after a good stage 1 the two middle
 panels look alike, the difference is dark and the cosine is near 1. Example::
 
     python tools/analysis/visualize_hints.py configs/fitnet_cifar10.py \\
-        work_dirs/fitnet_cifar10/epoch_40.pth demo/*.png --out hints.png
+        work_dirs/fitnet_cifar10/hint_stage_last.pth demo/*.png --out hints.png
+
+``hint_stage_last.pth`` is the end-of-stage-1 checkpoint that
+``HintStageHook`` (in the default schedule) always keeps.
 """
 import argparse
 import os.path as osp

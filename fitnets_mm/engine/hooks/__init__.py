@@ -3,8 +3,10 @@ buffers for every rank."""
 from .broadcast_buffers_hook import BroadcastBuffersHook
 from .finite_checkpoint_hook import (FiniteWeightsGuardHook,
                                      NonFiniteWeightsError)
+from .hint_stage_hook import HintStageHook
 from .loss_weight_schedule_hook import LossWeightScheduleHook
 
 __all__ = [
-    'BroadcastBuffersHook', 'FiniteWeightsGuardHook', 'LossWeightScheduleHook', 'NonFiniteWeightsError'
+    'BroadcastBuffersHook', 'FiniteWeightsGuardHook', 'HintStageHook',
+    'LossWeightScheduleHook', 'NonFiniteWeightsError'
 ]

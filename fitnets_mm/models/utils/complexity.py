@@ -4,14 +4,28 @@ The paper reports parameters and multiplications: the multiply-accumulates
 of its conv and fully-connected layers for one image. Maxout layers count
 as the convs or linear layers they contain (``C * k`` outputs); max-pooling,
 the max over pieces and biases cost nothing.
+
+The counting itself is mmengine's (:class:`mmengine.analysis.FlopAnalyzer`,
+the fvcore counter also behind ``get_model_complexity_info``), which counts
+one multiply-accumulate as one "flop": a conv costs ``outputs *
+in_channels / groups * kernel``, a transposed conv ``inputs * out_channels /
+groups * kernel``, a linear layer ``outputs * in_features``. The paper's
+rule is applied by keeping only those operators (:data:`PAPER_OPERATORS`):
+the normalisation, pooling and upsampling mmengine also counts are left
+out, as the paper leaves them. On the paper's networks this gives its
+figures (e.g. 725.09M for the CIFAR-10 maxout teacher, 30.15M and 381.75M
+for FitNets 1 and 4).
 """
-from typing import List, Sequence
+from typing import Sequence
 
 import torch
+from mmengine.analysis import FlopAnalyzer, parameter_count
 from torch import nn
-from torch.nn.modules.conv import _ConvNd
 
-__all__ = ['count_params', 'count_mult']
+__all__ = ['PAPER_OPERATORS', 'count_params', 'count_mult']
+
+#: mmengine / fvcore operator names of the layers the paper counts.
+PAPER_OPERATORS = ('conv', 'linear', 'addmm', 'matmul', 'bmm', 'einsum')
 
 
 def count_params(module: nn.Module, trainable_only: bool = False) -> int:
@@ -25,19 +39,18 @@ def count_params(module: nn.Module, trainable_only: bool = False) -> int:
     Returns:
         int: The number of parameter elements.
     """
-    return sum(p.numel() for p in module.parameters()
-               if p.requires_grad or not trainable_only)
+    if trainable_only:
+        return sum(p.numel() for p in module.parameters() if p.requires_grad)
+    return int(parameter_count(module)[''])
 
 
 def count_mult(module: nn.Module, input_shape: Sequence[int]) -> int:
     """Count the multiplications of one forward pass on one sample.
 
-    Forward hooks on every conv (``nn.Conv1d/2d/3d``, transposed too) and
-    ``nn.Linear`` add, per call, ``outputs * in_channels / groups * kernel``
-    (conv) or ``outputs * in_features`` (linear), where ``outputs`` counts
-    the output elements of one sample. ``module`` runs once in eval mode
-    under ``torch.no_grad`` on a zero input; the train/eval mode of every
-    submodule is restored after.
+    ``module`` is traced once by mmengine's :class:`FlopAnalyzer` in eval
+    mode under ``torch.no_grad`` on a zero input (the train/eval mode of
+    every submodule is restored after), and the multiply-accumulates of the
+    :data:`PAPER_OPERATORS` are summed.
 
     Note:
         The input is passed as ``module(x)``, so an mmpretrain
@@ -59,30 +72,6 @@ def count_mult(module: nn.Module, input_shape: Sequence[int]) -> int:
         raise ValueError('`input_shape` must be the positive sizes of one '
                          'sample without the batch dim, e.g. (3, 32, 32), '
                          f'but got {input_shape!r}.')
-    total: List[int] = [0]
-
-    def conv_hook(layer: _ConvNd, inputs: tuple,
-                  output: torch.Tensor) -> None:
-        per_output = layer.in_channels // layer.groups
-        for k in layer.kernel_size:
-            per_output *= k
-        if layer.transposed:
-            # Each input element meets out_channels / groups * kernel weights.
-            total[0] += inputs[0][0].numel() * (
-                per_output * layer.out_channels // layer.in_channels)
-        else:
-            total[0] += output[0].numel() * per_output
-
-    def linear_hook(layer: nn.Linear, inputs: tuple,
-                    output: torch.Tensor) -> None:
-        total[0] += output[0].numel() * layer.in_features
-
-    handles = []
-    for sub in module.modules():
-        if isinstance(sub, _ConvNd):
-            handles.append(sub.register_forward_hook(conv_hook))
-        elif isinstance(sub, nn.Linear):
-            handles.append(sub.register_forward_hook(linear_hook))
     param = next(module.parameters(), None)
     x = torch.zeros(
         1,
@@ -93,10 +82,11 @@ def count_mult(module: nn.Module, input_shape: Sequence[int]) -> int:
     module.eval()
     try:
         with torch.no_grad():
-            module(x)
+            analyzer = FlopAnalyzer(module, (x, ))
+            analyzer.unsupported_ops_warnings(False)
+            analyzer.uncalled_modules_warnings(False)
+            by_operator = analyzer.by_operator()
     finally:
-        for handle in handles:
-            handle.remove()
         for sub, training in modes.items():
             sub.training = training
-    return total[0]
+    return int(sum(by_operator.get(op, 0) for op in PAPER_OPERATORS))

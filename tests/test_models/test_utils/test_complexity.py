@@ -55,3 +55,17 @@ def test_count_mult_uses_the_model_dtype():
     model = nn.Linear(4, 2).double()
     assert count_mult(model, (4, )) == 8
     assert torch.get_default_dtype() == torch.float32
+
+
+def test_count_mult_is_mmengines_count_without_norm_and_pooling():
+    from mmengine.analysis import get_model_complexity_info
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(8, 4))
+    info = get_model_complexity_info(model, (3, 10, 10), show_table=False,
+                                     show_arch=False)
+    conv_and_fc = 8 * 8 * 8 * 3 * 3 * 3 + 8 * 4
+    assert count_mult(model, (3, 10, 10)) == conv_and_fc
+    # mmengine's total also counts the batch norm and the pooling.
+    assert info['flops'] > conv_and_fc
+    assert count_params(model) == info['params']
