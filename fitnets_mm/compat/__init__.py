@@ -29,7 +29,10 @@ A further problem, ``pkg_resources`` (imported by mmengine 0.10.7) being
 gone from setuptools >= 80, is solved by the ``setuptools<80`` requirement in
 ``setup.py``, not by code.
 
-:func:`apply_all` is called once by ``import fitnets_mm``.
+:func:`apply_all` is called once by ``import fitnets_mm``. Each fix but
+:mod:`.mmrazor_import` can be turned off with ``FITNETS_MM_COMPAT_OFF``, and
+announces itself in the log once, when it first takes effect
+(:mod:`.switches`).
 """
 from .atomic_checkpoint import patch_atomic_checkpoint
 from .cpu_distributed import patch_cpu_distributed
@@ -41,11 +44,13 @@ from .mmrazor_import import (MMRazorQuantizationUnavailable,
 from .safe_checkpoint import (CorruptCheckpointError, NotACheckpointError,
                               UnsafeCheckpointError, load_checkpoint_dict,
                               register_safe_loaders, safe_load)
+from .switches import announce_once, enabled
 
 __all__ = [
     'CorruptCheckpointError', 'DatasetDownloadError',
     'MMRazorQuantizationUnavailable',
-    'NotACheckpointError', 'UnsafeCheckpointError', 'apply_all',
+    'NotACheckpointError', 'UnsafeCheckpointError', 'announce_once',
+    'apply_all', 'enabled',
     'load_checkpoint_dict', 'patch_atomic_checkpoint',
     'patch_cpu_distributed', 'patch_dataset_download',
     'patch_dist_collect_dir',
@@ -54,11 +59,15 @@ __all__ = [
 
 
 def apply_all() -> None:
-    """Apply every workaround; safe to call more than once."""
+    """Apply every workaround that ``FITNETS_MM_COMPAT_OFF`` does not turn
+    off (see :mod:`.switches`); safe to call more than once."""
     patch_mmrazor_quantization()
-    patch_mmcls_rename()
-    register_safe_loaders()
-    patch_atomic_checkpoint()
-    patch_cpu_distributed()
-    patch_dist_collect_dir()
-    patch_dataset_download()
+    fixes = (('mmcls_rename', patch_mmcls_rename),
+             ('safe_checkpoint', register_safe_loaders),
+             ('atomic_checkpoint', patch_atomic_checkpoint),
+             ('cpu_distributed', patch_cpu_distributed),
+             ('dist_collect_dir', patch_dist_collect_dir),
+             ('dataset_download', patch_dataset_download))
+    for name, apply in fixes:
+        if enabled(name):
+            apply()
