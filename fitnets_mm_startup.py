@@ -58,7 +58,9 @@ FIXES: Dict[str, Tuple[str, str, str]] = {
 
 #: Names accepted by ``FITNETS_MM_COMPAT_OFF``.
 FIX_NAMES = ('startup_hook', 'mmrazor_import', 'mmrazor_inplace',
-             'mmcls_rename', 'mmcls_scope')
+             'mmcls_rename', 'mmcls_scope', 'safe_checkpoint',
+             'atomic_checkpoint', 'cpu_distributed', 'dist_collect_dir',
+             'dataset_download')
 
 _announced: Set[str] = set()
 
@@ -75,7 +77,13 @@ def fix_enabled(name: str) -> bool:
     if name not in FIX_NAMES:
         raise ValueError(f'unknown fitnets_mm fix {name!r}; expected one of '
                          f'{FIX_NAMES}')
-    off = {part.strip() for part in os.environ.get(ENV_VAR, '').split(',')}
+    off = {part.strip() for part in os.environ.get(ENV_VAR, '').split(',')
+           if part.strip()}
+    unknown = off - set(FIX_NAMES) - {'all'}
+    if unknown:
+        raise ValueError(
+            f'{ENV_VAR} names unknown fixes {sorted(unknown)}; expected some '
+            f'of {list(FIX_NAMES)} or "all".')
     return name not in off and 'all' not in off
 
 

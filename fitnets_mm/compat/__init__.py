@@ -37,13 +37,17 @@ when the MMRazor module they fix is imported, whatever the import order (the
 hook is installed at interpreter start by fitnets_mm's ``.pth`` file, and by
 ``import fitnets_mm``). Each is announced once in the log when it takes
 effect and is turned off by listing its name in the environment variable
-``FITNETS_MM_COMPAT_OFF`` (``all`` turns all of them off).
+``FITNETS_MM_COMPAT_OFF``, as the other fixes are (``all`` turns every fix
+off).
 
 A further problem, ``pkg_resources`` (imported by mmengine 0.10.7) being
 gone from setuptools >= 80, is solved by the ``setuptools<80`` requirement in
 ``setup.py``, not by code.
 
-:func:`apply_all` is called once by ``import fitnets_mm``.
+:func:`apply_all` is called once by ``import fitnets_mm``. Every fix can be
+turned off with ``FITNETS_MM_COMPAT_OFF`` and announces itself in the log
+once, when it first takes effect (:mod:`.switches`, one switch shared with
+:mod:`fitnets_mm_startup`).
 """
 from .atomic_checkpoint import patch_atomic_checkpoint
 from .cpu_distributed import patch_cpu_distributed
@@ -59,6 +63,7 @@ from .mmrazor_import import (MMRazorQuantizationUnavailable,
 from .safe_checkpoint import (CorruptCheckpointError, NotACheckpointError,
                               UnsafeCheckpointError, load_checkpoint_dict,
                               register_safe_loaders, safe_load)
+from .switches import announce_once, enabled
 
 __all__ = [
     'CorruptCheckpointError',
@@ -66,7 +71,9 @@ __all__ = [
     'MMRazorQuantizationUnavailable',
     'NotACheckpointError',
     'UnsafeCheckpointError',
+    'announce_once',
     'apply_all',
+    'enabled',
     'load_checkpoint_dict',
     'patch_atomic_checkpoint',
     'patch_cpu_distributed',
@@ -82,27 +89,28 @@ __all__ = [
 
 
 def apply_all() -> None:
-    """Apply every workaround; safe to call more than once."""
+    """Apply every workaround that ``FITNETS_MM_COMPAT_OFF`` does not turn
+    off (see :mod:`.switches`); safe to call more than once."""
     import fitnets_mm_startup
-    from fitnets_mm_startup import fix_enabled
     fitnets_mm_startup.install(startup=False)
-    if fix_enabled('mmrazor_import'):
+    if enabled('mmrazor_import'):
         patch_mmrazor_quantization()
     # Importing MMRazor's modules through the hook applies the other MMRazor
     # fixes; these calls cover modules imported before the hook existed.
     import mmrazor.models  # noqa: F401
-    if fix_enabled('mmrazor_inplace'):
+    if enabled('mmrazor_inplace'):
         from mmrazor.models.algorithms import base
         from mmrazor.models.architectures.dynamic_ops.bricks import \
             dynamic_container
         patch_set_module_inplace_false(base)
         patch_dynamic_sequential(dynamic_container)
-    if fix_enabled('mmcls_rename'):
-        patch_mmcls_rename()
-    if fix_enabled('mmcls_scope'):
-        patch_mmcls_scope()
-    register_safe_loaders()
-    patch_atomic_checkpoint()
-    patch_cpu_distributed()
-    patch_dist_collect_dir()
-    patch_dataset_download()
+    fixes = (('mmcls_rename', patch_mmcls_rename),
+             ('mmcls_scope', patch_mmcls_scope),
+             ('safe_checkpoint', register_safe_loaders),
+             ('atomic_checkpoint', patch_atomic_checkpoint),
+             ('cpu_distributed', patch_cpu_distributed),
+             ('dist_collect_dir', patch_dist_collect_dir),
+             ('dataset_download', patch_dataset_download))
+    for name, apply in fixes:
+        if enabled(name):
+            apply()

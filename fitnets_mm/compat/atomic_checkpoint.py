@@ -53,6 +53,7 @@ from mmengine.logging import print_log
 
 from .safe_checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
                               safe_load)
+from .switches import announce_once
 
 __all__ = [
     'AtomicLocalBackend', 'STALE_AFTER_S', 'TRAINING_STATE', 'atomic_write',
@@ -158,6 +159,8 @@ def atomic_write(filepath: Union[str, Path], data: bytes) -> None:
             ``filepath``, and the file there, if any, is unchanged.
     """
     filepath = os.fspath(filepath)
+    announce_once('atomic_checkpoint', 'local files, checkpoints included, '
+                  'are written to a temporary file and renamed into place')
     directory = osp.dirname(osp.abspath(filepath))
     os.makedirs(directory, exist_ok=True)
     remove_stale_temporaries(directory)

@@ -28,6 +28,7 @@ from mmengine.logging import print_log
 
 from .launcher_watchdog import (dist_timeout, exit_with_launcher,
                                 explain_timeouts)
+from .switches import announce_once
 
 __all__ = ['patch_cpu_distributed']
 
@@ -40,6 +41,8 @@ def _cpu_init_dist_pytorch(original: Any) -> Any:
         on_cpu = not torch.cuda.is_available() and init_backend == 'torch'
         timeout = dist_timeout(kwargs, on_cpu)
         explain_timeouts(timeout)
+        announce_once('cpu_distributed', 'ranks end with their launcher '
+                      'and the process group has a timeout')
         print_log(
             f'Rank {os.environ.get("RANK", "?")} ends with its launcher '
             f'(PID {os.getppid()}, {how}); process-group timeout: '

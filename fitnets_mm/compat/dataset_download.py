@@ -20,6 +20,7 @@ import os.path as osp
 from typing import List, Optional
 
 from .downloads import DownloadError, download
+from .switches import announce_once
 
 __all__ = [
     'DatasetDownloadError', 'download_and_extract_archive',
@@ -70,6 +71,8 @@ def download_and_extract_archive(url: str,
             this call created are removed if they stayed empty.
     """
     from mmpretrain.datasets.utils import check_integrity, extract_archive
+    announce_once('dataset_download', 'data set downloads have a timeout '
+                  'and one clear error')
     root = osp.normpath(osp.expanduser(download_root))
     created = _missing_folders(root)
     path = osp.join(root, filename or osp.basename(url))

@@ -14,6 +14,8 @@ import functools
 import os.path as osp
 from typing import Any
 
+from .switches import announce_once
+
 __all__ = ['COLLECT_DIR_NAME', 'patch_dist_collect_dir']
 
 #: The folder under the work dir that results are collected in.
@@ -30,6 +32,8 @@ def _build_evaluator(original: Any) -> Any:
                     getattr(metric, 'collect_dir', '') is None:
                 metric.collect_dir = osp.join(self.work_dir,
                                               COLLECT_DIR_NAME)
+                announce_once('dist_collect_dir', 'distributed evaluation '
+                              f'collects in {metric.collect_dir}')
         return built
 
     build_evaluator.__fitnets_mm_patched__ = True

@@ -116,15 +116,17 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _check_hash(path: str, url: str, prefix: Optional[str]) -> None:
+def _check_hash(path: str, what: str, prefix: Optional[str]) -> None:
+    """Raise unless ``path``'s SHA-256 starts with ``prefix`` (if any);
+    ``what`` names the file in the error."""
     if not prefix:
         return
     actual = _sha256(path)
     if not actual.startswith(prefix):
         raise DownloadError(
-            f'{path} (from {url}) has SHA-256 {actual[:len(prefix)]}..., '
-            f'but its name promises {prefix}: the file is damaged or not '
-            'the one the URL names. Delete it and download again.')
+            f'{what} has SHA-256 {actual[:len(prefix)]}..., but its name '
+            f'promises {prefix}: the file is damaged or not the one the '
+            'name says')
 
 
 def download(url: str,
@@ -161,7 +163,7 @@ def download(url: str,
                 open(tmp, 'wb') as f:
             for chunk in iter(lambda: response.read(_CHUNK), b''):
                 f.write(chunk)
-        _check_hash(tmp, url, hash_prefix)
+        _check_hash(tmp, f'The download of {url}', hash_prefix)
         os.replace(tmp, dst)
     except (urllib.error.URLError, socket.timeout, ConnectionError,
             TimeoutError) as err:
@@ -195,7 +197,8 @@ def fetch_url(url: str, model_dir: str) -> str:
     """
     cached = url_cache_path(url, model_dir)
     if osp.isfile(cached):
-        _check_hash(cached, url, expected_hash_prefix(url))
+        _check_hash(cached, f'{cached} (the cached copy of {url}; delete '
+                    'it to download again)', expected_hash_prefix(url))
         return cached
     try:
         download(url, cached)

@@ -68,7 +68,9 @@ def exit_with_launcher(interval: float = 1.0) -> str:
                 how = 'prctl+watchdog'
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent or parent == 1:  # it died before prctl
+    # The parent died between getppid() and prctl(). (A parent with PID 1,
+    # e.g. torchrun as a container's entry point, is a live launcher.)
+    if os.getppid() != parent:
         os.kill(os.getpid(), signal.SIGKILL)
     if not _started:
         thread = threading.Thread(

@@ -319,7 +319,14 @@ def load_checkpoint_dict(file: Union[str, os.PathLike, io.IOBase],
     return checkpoint
 
 
+def _announce() -> None:
+    from .switches import announce_once
+    announce_once('safe_checkpoint', "mmengine's checkpoint loaders use "
+                  "torch's weights-only unpickler with mmengine's allow-list")
+
+
 def _load_from_local(filename: str, map_location: Any = None) -> Any:
+    _announce()
     filename = os.path.expanduser(filename)
     if not os.path.exists(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
@@ -341,6 +348,7 @@ def _load_from_http(filename: str,
 
     from .downloads import DownloadError, fetch_url
 
+    _announce()
     model_dir = model_dir or os.path.join(get_dir(), 'checkpoints')
     rank, world_size = get_dist_info()
     cached, error = None, None
@@ -364,6 +372,7 @@ def _load_from_ceph(filename: str,
                     map_location: Any = None,
                     backend: str = 'petrel') -> Any:
     from mmengine.fileio import get_file_backend
+    _announce()
     file_backend = get_file_backend(
         filename, backend_args={'backend': backend})
     return load_checkpoint_dict(io.BytesIO(file_backend.get(filename)),

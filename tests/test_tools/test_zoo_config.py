@@ -5,6 +5,8 @@ local HTTP server on 127.0.0.1 with a checkpoint the test writes; loading
 goes through mmengine's normal ``load_checkpoint`` / ``CheckpointLoader``
 path (and MMRazor's ``teacher_ckpt``), as with the real zoo.
 """
+import hashlib
+import re
 from pathlib import Path
 from typing import Tuple
 from urllib.parse import urlparse
@@ -33,7 +35,14 @@ def _serve_zoo_checkpoint(root: Path, url: str) -> Tuple[str, dict]:
     target = root / path.lstrip('/')
     target.parent.mkdir(parents=True)
     torch.save({'state_dict': state, 'meta': {'zoo': zoo_url}}, str(target))
-    return url + path, state
+    # The zoo name ends in its file's SHA-256 prefix, which is checked:
+    # give this file's own.
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    served = target.with_name(
+        re.sub(r'-[0-9a-f]{8}\.pth$', f'-{digest[:8]}.pth', target.name))
+    assert served != target
+    target.rename(served)
+    return url + '/' + str(served.relative_to(root)), state
 
 
 def test_zoo_model_is_built_from_config_path() -> None:
