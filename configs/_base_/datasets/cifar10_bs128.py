@@ -1,8 +1,17 @@
 # CIFAR-10, downloaded to `data_root` by MMPretrain on first use.
+#
+# The loaders stack each batch in the workers (`default_collate`: one uint8
+# tensor per batch instead of 128 tensors), keep their workers between
+# epochs and pin memory (PyTorch pins only where there is an accelerator).
+# `BatchClsDataPreprocessor` is MMPretrain's `ClsDataPreprocessor` with
+# asynchronous copies and two options, off here:
+#   crop_flip=dict(padding=4, flip_prob=0.5)  # the recipe's crop and flip
+#       per batch on the device; see cifar10_bs128_batch-aug.py
+#   channels_last=True                        # NHWC inputs
 dataset_type = 'CIFAR10'
 data_root = 'data/cifar10/'
 data_preprocessor = dict(
-    type='ClsDataPreprocessor',
+    type='BatchClsDataPreprocessor',
     num_classes=10,
     mean=[125.307, 122.961, 113.8575],
     std=[51.5865, 50.847, 51.255],
@@ -19,6 +28,8 @@ train_dataloader = dict(
     batch_size=128,
     num_workers=2,
     persistent_workers=True,
+    pin_memory=True,
+    collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -30,6 +41,8 @@ val_dataloader = dict(
     batch_size=128,
     num_workers=2,
     persistent_workers=True,
+    pin_memory=True,
+    collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
