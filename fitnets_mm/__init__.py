@@ -11,6 +11,6 @@ from .version import __version__, version_info
 
 _apply_compat()
 
-from . import engine, models  # noqa: E402,F401  (register modules)
+from . import datasets, engine, models  # noqa: E402,F401  (register)
 
 __all__ = ['__version__', 'version_info']
