@@ -38,6 +38,10 @@ setup(
     python_requires='>=3.10',
     packages=find_packages(include=['fitnets_mm', 'fitnets_mm.*']),
     install_requires=install_requires,
-    extras_require={'tests': ['pytest>=7', 'pytest-timeout']},
+    extras_require={
+        'tests': ['pytest>=7', 'pytest-timeout'],
+        # benchmarks/step_speed.py's peer: torchdistill's stage-wise FitNet
+        'benchmark': ['torchdistill>=1.1.5'],
+    },
     zip_safe=False,
 )
