@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -169,10 +170,16 @@ def time_streams(streams: Dict[str, Stream], batches: int, rounds: int,
     for r in range(rounds):
         order = list(streams)[::(-1 if r % 2 else 1)]
         for name in order:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             n = sum(streams[name].next() for _ in range(batches))
             rates[name].append(n / (time.perf_counter() - t0))
+            CPU_US[name].append((time.process_time() - c0) / n * 1e6)
     return rates
+
+
+# CPU time of this process per image, by stream: with 0 workers, the whole
+# pipeline's cost, which other processes' load does not inflate
+CPU_US: Dict[str, List[float]] = defaultdict(list)
 
 
 def dtype_of_batches(loader_cfg: dict) -> str:
@@ -310,6 +317,7 @@ def main() -> None:
     variants = cifar_variants(root, 128)
     dtypes = {k: dtype_of_batches(v[0]) for k, v in variants.items()}
     table: Dict[tuple, List[float]] = {}
+    cpu: Dict[tuple, float] = {}
     for workers in args.workers:
         streams: Dict[str, Stream] = {}
         for name, (loader_cfg, pre_cfg) in variants.items():
@@ -318,10 +326,13 @@ def main() -> None:
             streams[f'{name}|delivered'] = Stream(
                 build_loader(loader_cfg, workers),
                 build_preprocessor(pre_cfg))
+        CPU_US.clear()
         rates = time_streams(streams, args.batches, args.rounds)
         for key, value in rates.items():
             name, what = key.split('|')
             table[name, what, workers] = value
+            if workers == 0:
+                cpu[name, what] = statistics.median(CPU_US[key])
         del streams
     lines += [
         '### CIFAR-10 loaders (batch 128; images/s, median of '
@@ -340,6 +351,24 @@ def main() -> None:
             lines.append(
                 f'| {name} | {dtypes[name]} | {workers} | {fmt(lo)} '
                 f'| {fmt(de)} | {statistics.median(de) / base:.2f} x |')
+
+    if 0 in args.workers:
+        lines += [
+            '',
+            'CPU time per image with 0 workers (one process does everything; '
+            "other jobs' load inflates it far less than wall time), and the "
+            'images/s that 2 free cores would give at that cost (a bound: '
+            'perfect scaling over workers):',
+            '',
+            '| pipeline | loader: CPU us / image | delivered: CPU us / '
+            'image | loader on 2 free cores (bound) | delivered on 2 free '
+            'cores (bound) |',
+            '|---|---:|---:|---:|---:|',
+        ]
+        for name in variants:
+            lo, de = cpu[name, 'loader'], cpu[name, 'delivered']
+            lines.append(f'| {name} | {lo:.1f} | {de:.1f} '
+                         f'| {2e6 / lo:,.0f} | {2e6 / de:,.0f} |')
 
     # ---- the model's side
     model = build_model(MAIN)

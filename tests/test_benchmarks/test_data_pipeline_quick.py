@@ -31,11 +31,13 @@ def test_data_pipeline_quick(tmp_path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     for name in ('pseudo_collate', 'config', 'batch-aug'):
-        rows = _rows(out, name)
+        rows = [r for r in _rows(out, name) if len(r) == 6]
         assert [r[2] for r in rows] == ['0', '1'], out
         for row in rows:
             assert row[1] == 'torch.uint8'
             assert all(_number(c) > 0 for c in row[3:5]), row
+        cpu = [r for r in _rows(out, name) if len(r) == 5]
+        assert len(cpu) == 1 and all(_number(c) > 0 for c in cpu[0][1:]), out
     assert _rows(out, 'pseudo_collate')[0][5] == '1.00 x'
     for stage in ('stage2', 'stage1'):
         rows = _rows(out, stage)
