@@ -82,6 +82,8 @@ setup(
         # Visualizer backends (config switch in README.md, "Learning curves").
         'tensorboard': ['tensorboard'],
         'wandb': ['wandb'],
+        # benchmarks/step_speed.py's peer: torchdistill's stage-wise FitNet
+        'benchmark': ['torchdistill>=1.1.5'],
     },
     zip_safe=False,
 )

@@ -15,6 +15,6 @@ from .config_scope import register_config_scope  # noqa: E402
 
 register_config_scope()
 
-from . import engine, models  # noqa: E402,F401  (register modules)
+from . import datasets, engine, models  # noqa: E402,F401  (register)
 
 __all__ = ['__version__', 'version_info']

@@ -6,7 +6,7 @@
 #
 #   bash tools/dist_train.sh configs/fitnets/fitnets_resnet50-resnet18_8xb32_in1k.py 8
 _base_ = [
-    'mmpretrain::_base_/datasets/imagenet_bs32.py',
+    '../_base_/datasets/imagenet_bs32.py',
     '../_base_/models/fitnets_logits_kd.py',
     '../_base_/schedules/fitnets_two_stage_sgd.py',
     '../_base_/default_runtime.py',

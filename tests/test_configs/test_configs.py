@@ -54,10 +54,13 @@ def _small(cfg: Config, data_root: Path, channels: int) -> None:
         loader = cfg.get(f'{split}_dataloader')
         if not loader:
             continue
+        dataset = loader.dataset
+        while 'dataset' in dataset:  # a wrapper (e.g. ArrayBatchDataset)
+            dataset = dataset.dataset
         loader.dataset = dict(
             type='CustomDataset',
             data_root=str(data_root),
-            pipeline=_with_loading(loader.dataset.pipeline, channels))
+            pipeline=_with_loading(dataset.pipeline, channels))
         loader.batch_size = 4
         loader.num_workers = 0
         loader.persistent_workers = False

@@ -1,10 +1,11 @@
 # MNIST in MMPretrain's layout (four idx files in `data_root`). MMPretrain's
 # MNIST downloads the official files into `data_root` when they are missing;
-# it chooses the split by `test_mode` (not `split`).
+# it chooses the split by `test_mode` (not `split`). Batches are stacked in
+# the workers (`default_collate`), as in cifar10_bs128.py.
 dataset_type = 'MNIST'
 data_root = 'data/mnist/'
 data_preprocessor = dict(
-    type='ClsDataPreprocessor',
+    type='BatchClsDataPreprocessor',
     num_classes=10,
     mean=[33.46],
     std=[78.87],
@@ -16,6 +17,9 @@ test_pipeline = [dict(type='PackInputs')]
 train_dataloader = dict(
     batch_size=128,
     num_workers=2,
+    persistent_workers=True,
+    pin_memory=True,
+    collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -26,6 +30,9 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=500,
     num_workers=2,
+    persistent_workers=True,
+    pin_memory=True,
+    collate_fn=dict(type='default_collate'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -1,4 +1,5 @@
 """FitNetsDistill: the two-stage training of FitNets (Algorithm 1)."""
+import contextlib
 import copy
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -238,8 +239,39 @@ class FitNetsDistill(SingleTeacherDistill):
         """Losses of the stage in force (``hint.*`` or ``student.*`` and
         ``distill.*``)."""
         if self._stage == 'kd':
-            return super().loss(batch_inputs, data_samples)
+            return self.kd_loss(batch_inputs, data_samples)
         return self.hint_loss(batch_inputs)
+
+    def kd_loss(self, batch_inputs: torch.Tensor,
+                data_samples: Optional[List] = None
+                ) -> Dict[str, torch.Tensor]:
+        """Stage 2: :meth:`SingleTeacherDistill.loss`, with a frozen teacher
+        run in ``mode='tensor'``.
+
+        MMRazor runs the teacher in ``mode='loss'`` and drops its task loss;
+        ``'tensor'`` runs the same modules (backbone, neck, head's ``fc``), so
+        the teacher recorders see the same outputs, without the loss. A
+        trainable teacher keeps MMRazor's path (its loss is trained).
+        """
+        if self.teacher_trainable:
+            return super().loss(batch_inputs, data_samples)
+        self.distiller.set_deliveries_override(False)
+        with self.distiller.teacher_recorders, self.distiller.deliveries:
+            with torch.no_grad():
+                self.teacher(batch_inputs, mode='tensor')
+        self.distiller.set_deliveries_override(True)
+        losses = {}
+        grad = self.calculate_student_loss or self.student_trainable
+        with self.distiller.student_recorders, self.distiller.deliveries, \
+                (contextlib.nullcontext() if grad else torch.no_grad()):
+            student_losses = self.student(
+                batch_inputs, data_samples, mode='loss')
+        if self.calculate_student_loss:
+            losses.update(add_prefix(student_losses, 'student'))
+        if not self.distillation_stopped:
+            losses.update(add_prefix(
+                self.distiller.compute_distill_losses(), 'distill'))
+        return losses
 
     def hint_loss(self, batch_inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Stage 1: ``L_HT`` for every pair, with truncated forwards."""
@@ -261,27 +293,69 @@ class FitNetsDistill(SingleTeacherDistill):
     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
         """Parse as mmengine does, then stop on any non-finite value.
 
+        On the CPU the check is immediate. On an accelerator, reading the
+        result would stall the host between forward and backward, so the
+        flag stays on the device and is read once the step has been taken
+        (end of :meth:`train_step`, or the next call here under DDP), where
+        mmengine's logging reads the losses anyway.
+
         Raises:
-            NonFiniteLossError: A loss or the total is NaN or infinite; no
-                parameter has been updated with it.
+            NonFiniteLossError: A loss or the total is NaN or infinite; on
+                the CPU no parameter has been updated with it.
         """
+        self.check_pending_finite()
         loss, log_vars = super().parse_losses(losses)
         values = torch.stack([v.detach().float().reshape(())
                               for v in log_vars.values()])
-        if not bool(torch.isfinite(values).all()):
-            bad = {k: float(v.detach()) for k, v in log_vars.items()
-                   if not torch.isfinite(v).all()}
-            it = MessageHub.get_current_instance().get_info('iter')
-            raise NonFiniteLossError(
-                f'Non-finite loss in stage {self._stage!r} at iteration '
-                f'{"?" if it is None else it + 1}: {bad}. Training stopped '
-                'before the update, so the weights are unchanged. Lower the '
-                'loss weights or enable gradient clipping in the config, or '
-                'resume from the last checkpoint with a lower learning rate: '
-                'python tools/train.py CONFIG --resume --reset-lr '
-                '--cfg-options optim_wrapper.optimizer.lr=LR (without '
-                '--reset-lr, --resume restores the saved learning rate).')
+        finite = torch.isfinite(values).all()
+        it = MessageHub.get_current_instance().get_info('iter')
+        pending = (finite, log_vars, self._stage, it)
+        if self.defer_finite_check(loss):
+            self._pending_finite = pending
+        else:
+            self._raise_if_non_finite(*pending, updated=False)
         return loss, log_vars
+
+    def defer_finite_check(self, loss: torch.Tensor) -> bool:
+        """Whether the finite check waits for the end of the step: on any
+        device but the CPU."""
+        return loss.device.type != 'cpu'
+
+    def check_pending_finite(self) -> None:
+        """Read a deferred finite flag (see :meth:`parse_losses`)."""
+        pending = getattr(self, '_pending_finite', None)
+        self._pending_finite = None
+        if pending is not None:
+            self._raise_if_non_finite(*pending, updated=True)
+
+    def train_step(self, data: Any, optim_wrapper: Any
+                   ) -> Dict[str, torch.Tensor]:
+        """mmengine's step, then any deferred finite check."""
+        log_vars = super().train_step(data, optim_wrapper)
+        self.check_pending_finite()
+        return log_vars
+
+    @staticmethod
+    def _raise_if_non_finite(finite: torch.Tensor, log_vars: Dict,
+                             stage: str, it: Optional[int],
+                             updated: bool) -> None:
+        if bool(finite):
+            return
+        bad = {k: float(v.detach()) for k, v in log_vars.items()
+               if not torch.isfinite(v).all()}
+        where = ('The update of that iteration was applied (on an '
+                 'accelerator the check waits for the end of the step), '
+                 'and no checkpoint is written with it.' if updated else
+                 'Training stopped before the update, so the weights are '
+                 'unchanged.')
+        raise NonFiniteLossError(
+            f'Non-finite loss in stage {stage!r} at iteration '
+            f'{"?" if it is None else it + 1}: {bad}. {where} Lower the '
+            'loss weights or enable gradient clipping in the config, or '
+            'resume from the last checkpoint with a lower learning rate: '
+            'python tools/train.py CONFIG --resume --reset-lr '
+            '--cfg-options optim_wrapper.optimizer.lr=LR (without '
+            '--reset-lr, --resume restores the saved learning rate).')
 
     def train(self, mode: bool = True) -> 'FitNetsDistill':
         """Train the student; keep a frozen teacher wholly in eval mode."""
