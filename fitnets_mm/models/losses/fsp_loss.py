@@ -80,9 +80,9 @@ class FSPLoss(nn.Module):
         if g_s.shape != g_t.shape:
             raise ValueError(
                 f'FSPLoss compares FSP matrices of one shape, but the '
-                f'student gives {tuple(g_s.shape[1:])} (channels of '
+                f'student gives {tuple(g_s.shape[1:])} (from maps '
                 f'{tuple(s_feature_1.shape)} and {tuple(s_feature_2.shape)}) '
-                f'and the teacher {tuple(g_t.shape[1:])} (channels of '
+                f'and the teacher {tuple(g_t.shape[1:])} (from maps '
                 f'{tuple(t_feature_1.shape)} and {tuple(t_feature_2.shape)}); '
                 'pick layers with the same channel counts in both networks, '
                 'or map the student with a connector.')

@@ -1,6 +1,7 @@
 """FSPLoss: (1/N) sum_x lambda ||G^T(x) - G^S(x)||^2 for one pair of layers."""
 import json
 import os.path as osp
+import sys
 
 import pytest
 import torch
@@ -11,6 +12,9 @@ from fitnets_mm.models.utils import fsp_matrix
 from mmpretrain.structures import DataSample  # noqa: I100
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.registry import MODELS
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import toy_models as tm  # noqa: E402
 
 FIXTURE = osp.join(
     osp.dirname(__file__), '..', '..', 'data', 'fsp_loss_fixture.json')
@@ -150,12 +154,7 @@ def test_drops_into_a_plain_configurable_distiller():
     assert value.item() > 0 and value.requires_grad
     # the same loss by hand: two networks of one width, different weights
     with torch.no_grad():
-        def feats(net):
-            b = net.backbone
-            out = b.layer1(b.relu(b.norm1(b.conv1(x))))
-            first = b.layer2[0](out)
-            return first, b.layer2[1](first)
-        s1, s2 = feats(model.student)
-        t1, t2 = feats(model.teacher)
+        s1, s2 = tm.layer2_maps(model.student, x)
+        t1, t2 = tm.layer2_maps(model.teacher, x)
     assert value.item() == pytest.approx(
         FSPLoss()(s1, s2, t1, t2).item(), rel=1e-4)
