@@ -5,13 +5,14 @@
 #
 # Stage 1 matches one FSP matrix per residual stage (section), between the
 # output of the stage's first block and the stage's output: two maps of
-# one size (32, 16, 8 and 4 px), so no pooling; equal weights (see below). The student's stages are
-# twice as wide as the teacher's (bottleneck outputs 128-256-512-1024
-# channels against 64-128-256-512), and no pair of layers of equal size
-# has equal channel counts in both networks, so a linear 1x1 connector maps
-# each student map to the teacher's channels (trained in stage 1 only and
-# not part of the exported student, as FitNets' regressor). Only the
-# classifier head is skipped by the truncated stage-1 forwards.
+# one size (32, 16, 8 and 4 px), so no pooling; equal weights (see
+# below). The student's stages are twice as wide as the teacher's
+# (bottleneck outputs 128-256-512-1024 channels against 64-128-256-512),
+# and no pair of layers of equal size has equal channel counts in both
+# networks, so a linear 1x1 connector maps each student map to the
+# teacher's channels (trained in stage 1 only and not part of the exported
+# student, as FitNets' regressor). Only the classifier head is skipped by
+# the truncated stage-1 forwards.
 #
 #   python tools/train.py configs/fitnets/fsp_resnet34-resnet50-thin_1xb128_cifar10.py
 _base_ = ['./fitnets_resnet34-resnet50-thin_1xb128_cifar10.py']

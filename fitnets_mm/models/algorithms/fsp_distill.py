@@ -154,8 +154,9 @@ class FSPDistill(FitNetsDistill):
                 t_feats[pair['teacher']])
         for i, pair in enumerate(self.fsp_pairs):
             name = 'loss_fsp' if len(self.fsp_pairs) == 1 else f'loss_fsp{i}'
+            connectors = self.fsp_connectors[i]
             student = [c(s_feats[p])
-                       for c, p in zip(self.fsp_connectors[i], pair['student'])]
+                       for c, p in zip(connectors, pair['student'])]
             fsp[name] = self.fsp_losses[i](
                 *student, *(t_feats[p] for p in pair['teacher']))
         return {**add_prefix(hints, 'hint'), **add_prefix(fsp, 'fsp')}

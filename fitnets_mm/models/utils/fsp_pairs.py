@@ -52,8 +52,9 @@ def check_fsp_pairs(pairs: Sequence[Dict], student: nn.Module,
                 f'"teacher" (two module paths each), but got {pair!r}.')
         unknown = set(pair) - set(_KEYS)
         if unknown:
-            raise ValueError(f'fsp_pairs[{i}] has unknown keys '
-                             f'{sorted(unknown)}; expected {", ".join(_KEYS)}.')
+            raise ValueError(
+                f'fsp_pairs[{i}] has unknown keys {sorted(unknown)}; '
+                f'expected {", ".join(_KEYS)}.')
         pair = dict(pair)
         for key, net in (('student', student), ('teacher', teacher)):
             pair[key] = _two_paths(pair[key], f'fsp_pairs[{i}] {key}')
