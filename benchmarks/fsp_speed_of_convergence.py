@@ -53,6 +53,8 @@ CONFIGS = dict(
     fitnets='fitnets_maxout-teacher-student_1xb128_mnist.py',
     fsp='fsp_maxout-teacher-student_1xb128_mnist.py')
 REGIMES = ('backprop', 'FitNets-init', 'FSP-init')
+#: Work dirs of the runs read from ``accuracy.json`` instead of trained.
+REUSED: List[str] = []
 
 
 def parse_args() -> argparse.Namespace:
@@ -202,6 +204,7 @@ def run_regime(regime: str, seed: int, args: argparse.Namespace,
         with open(done) as f:
             saved = json.load(f)
         if saved['settings'] == settings:
+            REUSED.append(work)
             return saved['accuracy']
     if regime == 'backprop':
         cfg = load_config('backprop', args, work, seed)
@@ -249,7 +252,9 @@ def report(results: Dict[str, List[List[float]]], args: argparse.Namespace,
     target = mean['backprop'][-1]
     lines = [
         '# FSP speed of convergence on MNIST (real digits)', '',
-        f'Command: `{command}`; wall time {wall:.0f} s; machine: '
+        f'Command: `{command}`; wall time {wall:.0f} s '
+        f'({len(REUSED)} of {len(REGIMES) * args.seeds} runs reused from '
+        'earlier invocations, e.g. `--only-seed`); machine: '
         f'{machine()}.', '',
         f'Thin maxout student (30K parameters) from the same configs and '
         f'Runner as `tools/train.py`: Adam lr 1e-3, batch 128, '
