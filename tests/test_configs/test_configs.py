@@ -112,8 +112,13 @@ def test_config_trains(config: str, tmp_path: Path) -> None:
     assert 'Exception' not in log
     if two_stage and cfg.model.get('hints'):
         assert re.search(r'hint\.loss_ht\S*: \d', log), log[-2000:]
+    if two_stage and cfg.model.get('fsp_pairs'):
+        assert re.search(r'fsp\.loss_fsp\S*: \d', log), log[-2000:]
     if distill:
-        assert re.search(r'distill\.loss_\w+: \d', log), log[-2000:]
+        if cfg.model.distiller.get('distill_losses'):
+            assert re.search(r'distill\.loss_\w+: \d', log), log[-2000:]
+        else:  # stage 2 on the task loss alone (the FSP paper)
+            assert not re.search(r'distill\.loss_\w+: \d', log)
         assert re.search(r'student\.loss: \d', log), log[-2000:]
     else:
         assert re.search(r' loss: \d', log), log[-2000:]

@@ -251,3 +251,12 @@ def one_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def layer2_maps(classifier: Any, x: torch.Tensor) -> tuple:
+    """The outputs of ``backbone.layer2.0`` and ``backbone.layer2`` of a
+    toy ResNet classifier, computed by hand (for FSP pairs)."""
+    b = classifier.backbone
+    out = b.layer1(b.relu(b.norm1(b.conv1(x))))
+    first = b.layer2[0](out)
+    return first, b.layer2[1](first)

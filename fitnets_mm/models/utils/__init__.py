@@ -1,8 +1,9 @@
 """Helpers shared by the FitNets models."""
 from .feature_recorder import FeatureRecorder, StopForward, tensor_shape
+from .fsp_matrix import fsp_matrix, match_spatial
 from .module_paths import get_module, module_paths
 
 __all__ = [
-    'FeatureRecorder', 'StopForward', 'get_module', 'module_paths',
-    'tensor_shape'
+    'FeatureRecorder', 'StopForward', 'fsp_matrix', 'get_module',
+    'match_spatial', 'module_paths', 'tensor_shape'
 ]
