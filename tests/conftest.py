@@ -37,6 +37,21 @@ def find_free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(autouse=True)
+def _isolated_default_scope() -> Iterator[None]:
+    """Forget the mmengine default scopes a test created.
+
+    ``init_default_scope`` (tools, runners, tests) leaves a global
+    ``DefaultScope`` behind, and a later test that builds from MMRazor's
+    registry would then search MMPretrain's, depending on test order.
+    """
+    from mmengine.registry import DefaultScope
+    before = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(before)
+
+
 @pytest.fixture
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
