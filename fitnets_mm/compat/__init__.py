@@ -19,7 +19,8 @@ is a no-op where that problem does not occur:
   ``--resume auto``; writes are made atomic and the resume side falls back
   to the newest loadable checkpoint.
 * :mod:`.cpu_distributed`: mmengine 0.10.7 cannot start distributed training
-  on CPU-only machines.
+  on CPU-only machines; with :mod:`.launcher_watchdog`, ranks end with their
+  launcher and the process group gets a short timeout on CPU.
 * :mod:`.dist_collect_dir`: mmengine 0.10.7 collects distributed
   evaluation results in ``./.dist_test/``, outside the work dir.
 * :mod:`.mmcls_rename`: MMRazor 1.0.0 looks for ``mmcls`` functions that now

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmpretrain.datasets import CIFAR10, MNIST
 from mmpretrain.registry import DATASETS
 
@@ -15,9 +15,10 @@ from conftest import find_free_port
 
 
 def _build(dataset: str, data_root: Path) -> None:
-    init_default_scope('mmpretrain')
-    DATASETS.build(dict(type=dataset, data_root=str(data_root),
-                        test_mode=True, pipeline=[]))
+    # Scoped: a default scope left set would leak into other tests.
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        DATASETS.build(dict(type=dataset, data_root=str(data_root),
+                            test_mode=True, pipeline=[]))
 
 
 @pytest.mark.parametrize('dataset', ['MNIST', 'CIFAR10'])
