@@ -7,6 +7,7 @@ from setuptools.command.build_py import build_py
 #: Run at interpreter start: installs fitnets_mm_startup's import hook, which
 #: makes MMRazor importable on torch 2.x whatever the import order.
 STARTUP_PTH = 'fitnets_mm-mmrazor-compat.pth'
+HERE = osp.dirname(osp.abspath(__file__))
 
 
 #: What ``mim`` and ``fitnets_mm::`` config paths look for in
@@ -64,6 +65,39 @@ install_requires = [
     'matplotlib',
 ]
 
+class _WithStartupPth:
+    """Wraps setuptools' editable strategy to add the ``.pth`` file too."""
+
+    def __init__(self, strategy: object) -> None:
+        self.strategy = strategy
+
+    def __call__(self, wheel: object, files: list, mapping: dict) -> None:
+        self.strategy(wheel, files, mapping)
+        with open(osp.join(HERE, STARTUP_PTH)) as f:
+            wheel.writestr(STARTUP_PTH, f.read())
+
+    def __enter__(self) -> '_WithStartupPth':
+        self.strategy.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return self.strategy.__exit__(*exc)
+
+
+cmdclass = {'build_py': BuildPyWithStartupHook}
+try:
+    from setuptools.command.editable_wheel import editable_wheel
+
+    class EditableWheelWithStartupHook(editable_wheel):
+        """``pip install -e``: the editable wheel gets the ``.pth`` too."""
+
+        def _select_strategy(self, *args: object, **kwargs: object) -> object:
+            return _WithStartupPth(super()._select_strategy(*args, **kwargs))
+
+    cmdclass['editable_wheel'] = EditableWheelWithStartupHook
+except ImportError:  # setuptools < 64: `setup.py develop` runs build_py
+    pass
+
 setup(
     name='fitnets_mm',
     version=_version(),
@@ -75,7 +109,7 @@ setup(
     python_requires='>=3.10',
     packages=find_packages(include=['fitnets_mm', 'fitnets_mm.*']),
     py_modules=['fitnets_mm_startup'],
-    cmdclass={'build_py': BuildPyWithStartupHook},
+    cmdclass=cmdclass,
     install_requires=install_requires,
     extras_require={
         'tests': ['pytest>=7', 'pytest-timeout'],

@@ -1,4 +1,5 @@
-"""Analysis helpers behind ``tools/analysis``: layer tables, hint maps."""
+"""Analysis helpers behind ``tools/analysis``: layer reports, hint maps and
+pictures, learning curves."""
 from .builder import build_algorithm
 from .hint_figure import COLUMNS, plot_hint_figure, save_hint_figure
 from .hint_maps import (HintMaps, channel_mean, compute_hint_maps,
@@ -6,10 +7,10 @@ from .hint_maps import (HintMaps, channel_mean, compute_hint_maps,
                         wants_bgr)
 from .learning_curves import (StageCurves, load_scalars,
                               plot_learning_curves, split_stages)
-from .layer_table import (DEFAULT_MIDDLE_BAND, LayerInfo, LayerReport,
-                          PairInfo, config_pairs, describe_regressor,
-                          format_layer_table, inspect_algorithm,
-                          probe_layers)
+from .hint_pairs import PairInfo, config_pairs
+from .layer_probe import DEFAULT_MIDDLE_BAND, LayerInfo, probe_layers
+from .layer_report import LayerReport, format_layer_table, inspect_algorithm
+from .regressor_check import describe_regressor
 
 __all__ = [
     'COLUMNS', 'DEFAULT_MIDDLE_BAND', 'HintMaps', 'LayerInfo', 'LayerReport',

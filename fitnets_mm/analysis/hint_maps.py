@@ -18,7 +18,7 @@ from PIL import Image
 from torch import nn
 
 from ..models.utils import FeatureRecorder, tensor_shape
-from .layer_table import config_pairs
+from .hint_pairs import config_pairs
 
 __all__ = [
     'HintMaps', 'channel_mean', 'compute_hint_maps', 'load_images',

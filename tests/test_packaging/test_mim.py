@@ -64,3 +64,18 @@ def test_build_adds_the_mim_files_and_the_startup_hook(
     assert (tmp_path / 'lib' / pth).read_text() == (REPO_ROOT /
                                                     pth).read_text()
     assert (tmp_path / 'lib' / 'fitnets_mm_startup.py').is_file()
+
+
+def test_editable_wheel_gets_the_startup_hook(tmp_path: Path) -> None:
+    # `pip install -e .` (PEP 660) installs this wheel: without the added
+    # .pth the start-up hook would be missing from development installs.
+    import zipfile
+    proc = subprocess.run(
+        [sys.executable, '-c', 'from setuptools import build_meta; '
+         f'print(build_meta.build_editable({str(tmp_path)!r}))'],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    wheel = tmp_path / proc.stdout.strip().splitlines()[-1]
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read('fitnets_mm-mmrazor-compat.pth').decode() == (
+            REPO_ROOT / 'fitnets_mm-mmrazor-compat.pth').read_text()

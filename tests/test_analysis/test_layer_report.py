@@ -1,4 +1,5 @@
-"""Layer tables: shapes by probe forward, middle candidates, pair regressors.
+"""Layer reports: probe shapes (layer_probe), hint pairs (hint_pairs), the
+regressor check (regressor_check) and the report (layer_report).
 """
 from types import SimpleNamespace
 from typing import Tuple
