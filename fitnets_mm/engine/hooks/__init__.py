@@ -1,12 +1,13 @@
-"""Hooks: the lambda schedule, max-norm constraints, the finite-weights
-checkpoint guard, rank-0 buffers for every rank."""
+"""Hooks: the lambda schedule, max-norm constraints, stage-1 validation,
+the finite-weights checkpoint guard, rank-0 buffers for every rank."""
 from .broadcast_buffers_hook import BroadcastBuffersHook
 from .finite_checkpoint_hook import (FiniteWeightsGuardHook,
                                      NonFiniteWeightsError)
+from .hint_validation_hook import HintValidationHook
 from .loss_weight_schedule_hook import LossWeightScheduleHook
 from .max_norm_hook import MaxNormHook, apply_max_norm
 
 __all__ = [
-    'BroadcastBuffersHook', 'FiniteWeightsGuardHook', 'LossWeightScheduleHook',
-    'MaxNormHook', 'NonFiniteWeightsError', 'apply_max_norm'
+    'BroadcastBuffersHook', 'FiniteWeightsGuardHook', 'HintValidationHook',
+    'LossWeightScheduleHook', 'MaxNormHook', 'NonFiniteWeightsError', 'apply_max_norm'
 ]

@@ -1,22 +1,10 @@
 """LossWeightScheduleHook: lambda decays linearly from 4 to 1 over stage 2."""
-import os.path as osp
-import sys
-
 import pytest
 from mmengine.hooks import Hook
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'test_models'))
-import toy_models as tm  # noqa: E402
+import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
 
 from fitnets_mm.engine.hooks import LossWeightScheduleHook  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope='module')
-def _runner_env():
-    with tm.one_thread():
-        yield
-    tm.reset_runner_state()
 
 
 # hint 1 epoch + KD 3 epochs, 2 iterations an epoch: iterations 0-1 are

@@ -1,23 +1,11 @@
 """MaxNormHook: pylearn2's max-norm constraints after every update."""
-import os.path as osp
-import sys
-
 import pytest
 import torch
 from torch import nn
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'test_models'))
-import toy_models as tm  # noqa: E402
+import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
 
 from fitnets_mm.engine.hooks import MaxNormHook, apply_max_norm  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope='module')
-def _runner_env():
-    with tm.one_thread():
-        yield
-    tm.reset_runner_state()
 
 
 def _unit_norms(module):

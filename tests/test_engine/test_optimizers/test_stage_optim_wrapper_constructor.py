@@ -1,24 +1,12 @@
 """StageOptimWrapperConstructor: one optimizer per FitNets stage."""
-import os.path as osp
-import sys
-
 import pytest
 import torch
 from mmengine.optim import build_optim_wrapper
 from mmrazor.registry import MODELS
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'test_models'))
-import toy_models as tm  # noqa: E402
+import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
 
 from fitnets_mm.engine.optimizers import hint_trained_parameters  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope='module')
-def _runner_env():
-    with tm.one_thread():
-        yield
-    tm.reset_runner_state()
 
 
 def _names(algo, ids):

@@ -1,22 +1,12 @@
 """Resuming a FitNets run in either stage ends where an unbroken run does."""
 import copy
 import os.path as osp
-import sys
 
 import pytest
 import torch
 from mmengine.hooks import Hook
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'test_models'))
-import toy_models as tm  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope='module')
-def _runner_env():
-    with tm.one_thread():
-        yield
-    tm.reset_runner_state()
+import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
 
 
 HINT_EPOCHS, KD_EPOCHS = 2, 2  # 4 epochs of 2 iterations
