@@ -40,7 +40,8 @@ class HintValidationHook(Hook):
         dataloader (DataLoader | dict, optional): The data to validate on.
             Defaults to the dataloader of the runner's ``val_loop``.
         keep_best (bool): Reload the best stage-1 weights (the student and
-            the regressors) at the switch. Defaults to False.
+            the regressors) at the switch; with sequential hints, the best
+            of each block at the end of the block. Defaults to False.
     """
 
     priority = 'ABOVE_NORMAL'
@@ -116,11 +117,13 @@ class HintValidationHook(Hook):
                 epoch=epoch + 1,
                 loss=total,
                 state=copy.deepcopy(self._hint_state(runner)))
-        if loop.stage_of(epoch + 1) != 'hint':
+        block_of = getattr(loop, 'hint_block_of', lambda e: None)
+        if loop.stage_of(epoch + 1) != 'hint' or \
+                block_of(epoch + 1) != block_of(epoch):
             self._algorithm(runner).load_state_dict(
                 self.best['state'], strict=False)
             runner.logger.info(
-                f'Stage 1 ends: reloaded the best stage-1 weights, from '
+                f'Hint phase ends: reloaded the best stage-1 weights, from '
                 f'epoch {self.best["epoch"]} (validation hint loss '
                 f'{self.best["loss"]:.4f}).')
             self.best = None

@@ -45,7 +45,11 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
     Args:
         runner (Runner): The runner.
         dataloader (DataLoader | dict): The training dataloader.
-        hint_epochs (int): Epochs of stage 1 (hint training); 0 for plain KD.
+        hint_epochs (int | list[int]): Epochs of stage 1 (hint training); 0
+            for plain KD. A list, one entry per hint pair, trains the hints
+            one after another, block by block (the authors' form; see
+            :class:`HintBlocks`) for that many epochs each; an int trains
+            all pairs jointly.
         kd_epochs (int): Epochs of stage 2 (knowledge distillation).
         val_begin (int): The epoch that begins validating. Defaults to 1.
         val_interval (int): Validation interval. Defaults to 1.
@@ -64,6 +68,10 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
                  val_interval: int = 1,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None,
                  fresh_kd_optimizer: bool = True) -> None:
+        self.hint_block_epochs: Optional[List[int]] = None
+        if isinstance(hint_epochs, (list, tuple)):
+            self.hint_block_epochs = self._check_blocks(hint_epochs, runner)
+            hint_epochs = sum(self.hint_block_epochs)
         for name, value in (('hint_epochs', hint_epochs),
                             ('kd_epochs', kd_epochs)):
             if not isinstance(value, int) or isinstance(value, bool) or \
@@ -90,6 +98,30 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
         runner.param_schedulers = self._resolve_stage_schedulers(
             runner.param_schedulers)
         self._logged_stage: Optional[str] = None
+
+    def _check_blocks(self, blocks: Sequence[int], runner: Any) -> List[int]:
+        """Check ``hint_epochs`` given per hint pair (sequential hints)."""
+        pairs = getattr(self._algorithm_of(runner.model), 'hint_pairs', [])
+        if len(blocks) != len(pairs) or not all(
+                isinstance(b, int) and not isinstance(b, bool) and b >= 1
+                for b in blocks):
+            raise ValueError(
+                '`hint_epochs` as a list trains the hints one after another '
+                'and needs one int >= 1 per hint pair; the model has '
+                f'{len(pairs)} hint pairs, but got {list(blocks)}.')
+        return list(blocks)
+
+    def hint_block_of(self, epoch: int) -> Optional[int]:
+        """The hint pair trained alone in the 0-based ``epoch``; None when
+        the hints are trained jointly or in stage 2."""
+        if self.hint_block_epochs is None or epoch >= self.hint_epochs:
+            return None
+        end = 0
+        for index, length in enumerate(self.hint_block_epochs):
+            end += length
+            if epoch < end:
+                return index
+        return None
 
     @staticmethod
     def _algorithm_of(model: Any) -> Any:
@@ -168,7 +200,21 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
     def run_epoch(self) -> None:
         """Set the epoch's stage on the model, then train one epoch."""
         stage = self.stage_of(self._epoch)
-        self._algorithm_of(self.runner.model).set_stage(stage)
+        algorithm = self._algorithm_of(self.runner.model)
+        algorithm.set_stage(stage)
+        block = self.hint_block_of(self._epoch)
+        if self.hint_block_epochs is not None:
+            algorithm.set_hint_block(block)
+            if block is not None and (self._epoch == 0 or self.hint_block_of(
+                    self._epoch - 1) != block or self._logged_stage is None):
+                if self._logged_stage is not None:
+                    self._forget_stage_logs()
+                pair = algorithm.hint_pairs[block]
+                self.runner.logger.info(
+                    f'Sequential hints: block {block + 1} of '
+                    f'{len(self.hint_block_epochs)} (hint pair '
+                    f'{pair["student"]} -> {pair["teacher"]}) from epoch '
+                    f'{self._epoch + 1}.')
         if stage == 'kd' and self._epoch == self.hint_epochs and \
                 self.hint_epochs > 0 and self.fresh_kd_optimizer:
             # The state at this point is a function of the epoch index: a
