@@ -77,7 +77,7 @@ custom_hooks = [
             dict(modules='*backbone.layers.*.conv', max_norm=0.9),
             dict(modules='*backbone.layers.*.fc', max_norm=1.9),
             dict(modules='*head.fc', max_norm=1.9365),
-            dict(modules='regressors.*', max_norm=0.9),
+            dict(modules='regressors.*', max_norm=0.9, required=False),
         ]),
     dict(
         type='mmrazor.HintValidationHook',

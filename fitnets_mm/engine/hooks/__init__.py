@@ -9,5 +9,6 @@ from .max_norm_hook import MaxNormHook, apply_max_norm
 
 __all__ = [
     'BroadcastBuffersHook', 'FiniteWeightsGuardHook', 'HintValidationHook',
-    'LossWeightScheduleHook', 'MaxNormHook', 'NonFiniteWeightsError', 'apply_max_norm'
+    'LossWeightScheduleHook', 'MaxNormHook', 'NonFiniteWeightsError',
+    'apply_max_norm'
 ]

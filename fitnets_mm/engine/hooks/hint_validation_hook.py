@@ -24,8 +24,9 @@ class HintValidationHook(Hook):
     reload the best stage-1 weights before stage 2. This hook computes the
     stage-1 losses of :class:`FitNetsDistill` (``hint.loss_ht``, or one per
     pair) on the validation set after every hint epoch, logs them
-    (``Epoch(hint val) [e] hint.loss_ht: ...``, and ``val/hint.loss_ht`` in
-    the message hub) and, with ``keep_best=True``, reloads the weights of the
+    (``Epoch(hint val) [e] hint.loss_ht: ...``, and
+    ``hint_val/hint.loss_ht`` in the message hub) and, with
+    ``keep_best=True``, reloads the weights of the
     epoch with the lowest total at the switch to stage 2.
 
     Note:
@@ -107,7 +108,7 @@ class HintValidationHook(Hook):
         losses = self.evaluate(runner)
         total = sum(losses.values())
         for key, value in losses.items():
-            runner.message_hub.update_scalar(f'val/{key}', value)
+            runner.message_hub.update_scalar(f'hint_val/{key}', value)
         text = '  '.join(f'{k}: {v:.4f}' for k, v in losses.items())
         runner.logger.info(f'Epoch(hint val) [{epoch + 1}]  {text}')
         if not self.keep_best:

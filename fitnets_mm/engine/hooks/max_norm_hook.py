@@ -90,10 +90,12 @@ class MaxNormHook(Hook):
 
     Args:
         rules (Sequence[dict]): Each ``dict(max_norm=float, modules=str |
-            list[str], types=str | list[str])``; ``modules`` defaults to
-            ``'*'`` and ``types`` to conv, transposed conv and linear
-            layers (by class name: ``Conv1d``, ``Conv2d``, ``Conv3d``,
-            ``ConvTranspose2d``, ``Linear``).
+            list[str], types=str | list[str], required=bool)``; ``modules``
+            defaults to ``'*'`` and ``types`` to conv, transposed conv and
+            linear layers (by class name: ``Conv1d``, ``Conv2d``,
+            ``Conv3d``, ``ConvTranspose2d``, ``Linear``). A rule selecting
+            no module is an error unless ``required=False`` (e.g. for the
+            regressors of a config that may run without hints).
         eps (float): Added to the norm before dividing. Defaults to 1e-7.
     """
 
@@ -111,11 +113,11 @@ class MaxNormHook(Hook):
                 raise ValueError(
                     f'rules[{i}] must be a dict with `max_norm` (and '
                     f'optional `modules`, `types`), but got {rule!r}.')
-            unknown = set(rule) - {'max_norm', 'modules', 'types'}
+            unknown = set(rule) - {'max_norm', 'modules', 'types', 'required'}
             if unknown:
                 raise ValueError(
                     f'rules[{i}] has unknown keys {sorted(unknown)}; '
-                    'expected max_norm, modules, types.')
+                    'expected max_norm, modules, types, required.')
             max_norm = float(rule['max_norm'])
             if not max_norm > 0:
                 raise ValueError(f'rules[{i}] `max_norm` must be > 0, but '
@@ -124,7 +126,8 @@ class MaxNormHook(Hook):
                 dict(
                     max_norm=max_norm,
                     modules=self._as_list(rule.get('modules', '*')),
-                    types=self._types(rule.get('types', list(_TYPES)), i)))
+                    types=self._types(rule.get('types', list(_TYPES)), i),
+                    required=bool(rule.get('required', True))))
         self.eps = eps
         self.targets: List[Tuple[str, nn.Module, float]] = []
 
@@ -152,8 +155,8 @@ class MaxNormHook(Hook):
         """The ``(path, module, max_norm)`` the rules select in ``model``.
 
         Raises:
-            ValueError: A rule selects no trainable module; the message
-                lists some module paths of that type.
+            ValueError: A required rule selects no trainable module; the
+                message lists some module paths of that type.
         """
         targets: Dict[str, Tuple[nn.Module, float]] = {}
         for i, rule in enumerate(self.rules):
@@ -165,7 +168,7 @@ class MaxNormHook(Hook):
                 if any(fnmatch.fnmatchcase(path, p) for p in rule['modules']):
                     found += 1
                     targets.setdefault(path, (module, rule['max_norm']))
-            if not found:
+            if not found and rule['required']:
                 candidates = [
                     p for p, m in model.named_modules()
                     if isinstance(m, rule['types'])

@@ -66,7 +66,7 @@ def test_hint_loss_is_validated_each_hint_epoch(tmp_path):
     assert 'Epoch(hint val) [3]' not in log  # not in stage 2
     losses = _val_losses(log)
     assert len(losses) == 2 and losses[1] > losses[0]  # spoilt epoch 2
-    assert runner.message_hub.get_scalar('val/hint.loss_ht').current() == \
+    assert runner.message_hub.get_scalar('hint_val/hint.loss_ht').current() == \
         pytest.approx(losses[1], rel=1e-3)
 
 

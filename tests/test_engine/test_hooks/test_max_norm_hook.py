@@ -72,6 +72,9 @@ def test_rules_select_modules_by_path_and_type():
     with pytest.raises(ValueError, match=r'rules\[0\].*selects no trainable'):
         MaxNormHook(rules=[dict(modules='teacher.*', max_norm=1.)]).resolve(
             algo)
+    # ... unless it is optional
+    assert MaxNormHook(rules=[dict(modules='teacher.*', max_norm=1.,
+                                   required=False)]).resolve(algo) == []
 
 
 @pytest.mark.parametrize('rule', [dict(), dict(max_norm=0),
