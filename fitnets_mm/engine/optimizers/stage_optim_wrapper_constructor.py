@@ -55,7 +55,9 @@ def _keep_params(wrapper: OptimWrapper, keep: Set[int]) -> None:
     groups = wrapper.optimizer.param_groups
     for group in groups:
         group['params'] = [p for p in group['params'] if id(p) in keep]
-    groups[:] = [g for g in groups if g['params']]
+    # An empty group is kept when nothing is left (the hint optimizer of a
+    # run without hints), so that its learning rate can still be logged.
+    groups[:] = [g for g in groups if g['params']] or groups[:1]
 
 
 def _scale_lr(wrapper: OptimWrapper, scaled: Set[int], mult: float) -> int:

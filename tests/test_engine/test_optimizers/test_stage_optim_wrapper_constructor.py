@@ -99,3 +99,12 @@ def test_single_optimizer_state_is_cleared_at_the_switch(tmp_path):
         runner.train()
         states[fresh] = [e['optim_state']['state'] for e in record.epochs]
     assert states[True][1] == {} and states[False][1] != {}
+
+
+def test_without_hints_the_hint_optimizer_is_empty_but_logs_its_lr():
+    algo = MODELS.build(tm.fitnets_cfg(hints=[]))
+    wrappers = build_optim_wrapper(algo, dict(
+        constructor='mmrazor.StageOptimWrapperConstructor',
+        kd=dict(optimizer=dict(type='SGD', lr=0.1))))
+    assert [g['params'] for g in wrappers['hint'].param_groups] == [[]]
+    assert wrappers.get_lr() == {'hint.lr': [0.1], 'kd.lr': [0.1]}
