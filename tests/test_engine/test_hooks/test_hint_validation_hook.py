@@ -66,8 +66,8 @@ def test_hint_loss_is_validated_each_hint_epoch(tmp_path):
     assert 'Epoch(hint val) [3]' not in log  # not in stage 2
     losses = _val_losses(log)
     assert len(losses) == 2 and losses[1] > losses[0]  # spoilt epoch 2
-    assert runner.message_hub.get_scalar('hint_val/hint.loss_ht').current() == \
-        pytest.approx(losses[1], rel=1e-3)
+    logged = runner.message_hub.get_scalar('hint_val/hint.loss_ht')
+    assert logged.current() == pytest.approx(losses[1], rel=1e-3)
 
 
 def test_best_stage1_weights_are_reloaded_at_the_switch(tmp_path):
