@@ -13,6 +13,10 @@ from torch import nn
 __all__ = ['StageOptimWrapperConstructor', 'hint_trained_parameters']
 
 STAGE_KEYS = ('hint', 'kd')
+#: Top-level keys applied to both stages unless a stage sets its own (so
+#: that ``tools/train.py --amp`` sets ``type='AmpOptimWrapper'`` for both).
+SHARED_KEYS = ('type', 'optimizer', 'clip_grad', 'accumulative_counts',
+               'loss_scale', 'dtype')
 
 
 def hint_trained_parameters(algorithm: nn.Module) -> Set[int]:
@@ -111,7 +115,10 @@ class StageOptimWrapperConstructor:
         optim_wrapper_cfg (dict): ``hint`` and ``kd``, each an optimizer
             wrapper config as mmengine's (``optimizer``, optional ``type``,
             ``clip_grad``, ``paramwise_cfg``...); a missing one copies the
-            other. Optional ``kd_hint_lr_mult`` (float, default 1.0).
+            other, unless a top-level ``optimizer`` is given. Top-level ``type``, ``optimizer``, ``clip_grad``,
+            ``accumulative_counts``, ``loss_scale`` and ``dtype`` are
+            defaults of both. Optional ``kd_hint_lr_mult`` (float, default
+            1.0).
         paramwise_cfg (dict, optional): Default ``paramwise_cfg`` of both
             stages. Defaults to None.
     """
@@ -124,15 +131,22 @@ class StageOptimWrapperConstructor:
         if self.kd_hint_lr_mult < 0:
             raise ValueError('`kd_hint_lr_mult` must be >= 0, but got '
                              f'{self.kd_hint_lr_mult}.')
+        shared = {k: cfg.pop(k) for k in list(cfg) if k in SHARED_KEYS}
         unknown = set(cfg) - set(STAGE_KEYS)
-        if unknown or not cfg:
+        if unknown or not (cfg or 'optimizer' in shared):
             raise ValueError(
                 'StageOptimWrapperConstructor expects `hint` and/or `kd` '
-                'optimizer wrapper configs (and `kd_hint_lr_mult`), but got '
-                f'keys {sorted(optim_wrapper_cfg)}.')
+                'optimizer wrapper configs (and `kd_hint_lr_mult`, and '
+                f'settings shared by both: {SHARED_KEYS}), but got keys '
+                f'{sorted(optim_wrapper_cfg)}.')
         for key in STAGE_KEYS:
             if key not in cfg:
-                cfg[key] = copy.deepcopy(cfg[STAGE_KEYS[key == 'hint']])
+                # the shared optimizer, else a copy of the other stage's
+                other = STAGE_KEYS[key == 'hint']
+                cfg[key] = {} if 'optimizer' in shared else \
+                    copy.deepcopy(cfg.get(other, {}))
+            if isinstance(cfg[key], dict):
+                cfg[key] = dict(copy.deepcopy(shared), **cfg[key])
             if not isinstance(cfg[key], dict) or 'optimizer' not in cfg[key]:
                 raise ValueError(
                     f'optim_wrapper.{key} must be an optimizer wrapper config '

@@ -108,3 +108,15 @@ def test_without_hints_the_hint_optimizer_is_empty_but_logs_its_lr():
         kd=dict(optimizer=dict(type='SGD', lr=0.1))))
     assert [g['params'] for g in wrappers['hint'].param_groups] == [[]]
     assert wrappers.get_lr() == {'hint.lr': [0.1], 'kd.lr': [0.1]}
+
+
+def test_top_level_settings_are_shared_by_both_stages(algo):
+    """As ``tools/train.py --amp`` sets ``optim_wrapper.type``."""
+    wrappers = build_optim_wrapper(algo, dict(
+        constructor='mmrazor.StageOptimWrapperConstructor',
+        optimizer=dict(type='SGD', lr=0.1), clip_grad=dict(max_norm=1.0),
+        kd=dict(optimizer=dict(type='Adam', lr=1e-3))))
+    assert isinstance(wrappers['hint'].optimizer, torch.optim.SGD)
+    assert isinstance(wrappers['kd'].optimizer, torch.optim.Adam)
+    assert wrappers['hint'].clip_grad_kwargs == dict(max_norm=1.0)
+    assert wrappers['kd'].clip_grad_kwargs == dict(max_norm=1.0)
