@@ -85,3 +85,19 @@ def test_one_int_per_hint_pair(tmp_path, hint_epochs):
         tm.build_runner(work_dir=str(tmp_path),
                         model=tm.fitnets_cfg(hints=HINTS),
                         hint_epochs=hint_epochs, kd_epochs=1).train()
+
+
+def test_best_weights_are_selected_per_block(tmp_path):
+    runner = tm.build_runner(
+        work_dir=str(tmp_path), model=tm.fitnets_cfg(hints=HINTS),
+        hint_epochs=[2, 1], kd_epochs=1,
+        custom_hooks=[dict(type='HintValidationHook', keep_best=True,
+                           dataloader=tm.dataloader_cfg())])
+    runner.train()
+    log = tm.read_log(runner)
+    # validated each hint epoch with the loss of the block in force
+    assert [ln.split('  ')[1].split(':')[0] for ln in log.splitlines()
+            if 'Epoch(hint val)' in ln] == ['hint.loss_ht0'] * 2 + \
+        ['hint.loss_ht1']
+    # the best of each block is reloaded at the end of the block
+    assert log.count('Hint phase ends: reloaded the best') == 2
