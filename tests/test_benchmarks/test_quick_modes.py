@@ -78,6 +78,9 @@ def test_mnist_evidence_quick(tmp_path, mnist_root):
     assert ' in ' not in ''.join(
         ln for ln in again.splitlines() if ln.startswith('table4_'))
     assert _rows(again, 'FitNets')[0] == _rows(out, 'FitNets')[0]
+    report = _run(args + ['--report-only'], cwd=str(tmp_path), timeout=300)
+    assert '--report-only: 3 of 3 runs finished' in report
+    assert _rows(report, 'FitNets')[0] == _rows(out, 'FitNets')[0]
 
 
 def test_mnist_depth_study_configs_and_report(tmp_path):
