@@ -494,8 +494,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         f'5e-4, max-norm, U(±0.005) init, fresh stage-2 optimizer, lambda 4 '
         f'held 5 KD epochs then linear to 0 at KD epoch 150). Training '
         f'digits 0-{args.train_digits - 1} of the 8,000-digit split, test: '
-        f'the first {args.test_digits or 2000} of the 2,000 test digits, no '
-        f'augmentation, accuracy after the last '
+        + (f'the first {args.test_digits} of the 2,000 test digits'
+           if args.test_digits else 'the 2,000 test digits') +
+        f', no augmentation, accuracy after the last '
         f'epoch. backprop and KD: {args.epochs} epochs; FitNets: '
         f'{args.hint_epochs} hint epochs (hint loss validated on digits '
         f'{args.train_digits}-{args.train_digits + HINT_VAL - TRAIN - 1}, '

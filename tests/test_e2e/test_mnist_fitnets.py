@@ -52,7 +52,7 @@ def test_teacher_then_two_stage_fitnets(mnist_root: Path, tmp_path: Path,
     assert out.count('Teacher (evaluated once') == 1
     student_acc = _last_accuracy(out)
     # Measured over seeds 0-4 (randomness.seed) on a 2-core AMD EPYC
-    # (AVX-512), torch 2.14: teacher 93.9-94.9 %, student 89.9-92.3 %
+    # (AVX2, Zen), torch 2.14: teacher 93.9-94.9 %, student 89.9-92.3 %
     # (chance is 10 %). The previous recipe (SGD 0.1) gave 89.8 % on an
     # Intel machine and 62.7 %, 30.3 % and 78.5 % on AMD ones.
     assert student_acc > 70.0, out[-3000:]
