@@ -50,8 +50,11 @@ def _with_loading(pipeline: List[Dict], channels: int) -> List[Dict]:
 
 
 def _small(cfg: Config, data_root: Path, channels: int) -> None:
-    for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader')
+    loaders = [cfg.get(f'{split}_dataloader')
+               for split in ('train', 'val', 'test')]
+    # hooks with their own data (HintValidationHook)
+    loaders += [h.get('dataloader') for h in cfg.get('custom_hooks', [])]
+    for loader in loaders:
         if not loader:
             continue
         dataset = loader.dataset
@@ -102,7 +105,10 @@ def test_config_trains(config: str, tmp_path: Path) -> None:
         cfg.train_cfg.kd_epochs = 1
     else:
         cfg.train_cfg.max_epochs = 1
-    cfg.optim_wrapper.optimizer.lr = 1e-3
+    # one optimizer, or one per stage (StageOptimWrapperConstructor)
+    for wrapper in ([cfg.optim_wrapper] if 'optimizer' in cfg.optim_wrapper
+                    else [cfg.optim_wrapper.hint, cfg.optim_wrapper.kd]):
+        wrapper.optimizer.lr = 1e-3
     cfg.randomness = dict(seed=0)
 
     runner = Runner.from_cfg(cfg)

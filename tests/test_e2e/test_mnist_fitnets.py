@@ -1,9 +1,10 @@
 """FitNets end to end on real digits, through ``tools/train.py``.
 
 A tiny teacher is trained on 2,000 real MNIST digits, then a thinner,
-deeper student is trained from it with both FitNets stages in one run. The
-student must end well above chance (10 %) and the log must show both stages
-with their loss names and the lambda schedule.
+deeper student is trained from it with both FitNets stages in one run (Adam,
+fresh stage-2 optimizer state). The student must end well above chance
+(10 %), with a threshold far below the spread measured over seeds, and the
+log must show both stages with their loss names and the lambda schedule.
 """
 import re
 from pathlib import Path
@@ -30,7 +31,7 @@ def test_teacher_then_two_stage_fitnets(mnist_root: Path, tmp_path: Path,
     out = run_cli(['python', 'tools/train.py', teacher_cfg, '--work-dir',
                    teacher_dir], timeout=300).stdout
     teacher_acc = _last_accuracy(out)
-    assert teacher_acc > 85.0, out[-3000:]
+    assert teacher_acc > 85.0, out[-3000:]  # measured 93.9-94.9 %
 
     fitnets_cfg = write_leaf_config(tmp_path / 'fitnets.py',
                                     CONFIGS / 'e2e_fitnets_mnist.py',
@@ -50,5 +51,8 @@ def test_teacher_then_two_stage_fitnets(mnist_root: Path, tmp_path: Path,
     # The teacher is evaluated once and matches its own training run.
     assert out.count('Teacher (evaluated once') == 1
     student_acc = _last_accuracy(out)
-    # Measured: teacher 94.3 %, student 89.8 % (chance is 10 %).
+    # Measured over seeds 0-4 (randomness.seed) on a 2-core AMD EPYC
+    # (AVX2, Zen), torch 2.14: teacher 93.9-94.9 %, student 89.9-92.3 %
+    # (chance is 10 %). The previous recipe (SGD 0.1) gave 89.8 % on an
+    # Intel machine and 62.7 %, 30.3 % and 78.5 % on AMD ones.
     assert student_acc > 70.0, out[-3000:]

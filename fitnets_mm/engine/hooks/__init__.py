@@ -1,12 +1,20 @@
-"""Hooks: the lambda schedule, the finite-weights checkpoint guard, rank-0
-buffers for every rank."""
+"""Hooks: the lambda schedule, max-norm constraints, stage-1 validation,
+the finite-weights checkpoint guard, rank-0 buffers for every rank."""
 from .broadcast_buffers_hook import BroadcastBuffersHook
 from .finite_checkpoint_hook import (FiniteWeightsGuardHook,
                                      NonFiniteWeightsError)
 from .hint_stage_hook import HintStageHook
+from .hint_validation_hook import HintValidationHook
 from .loss_weight_schedule_hook import LossWeightScheduleHook
+from .max_norm_hook import MaxNormHook, apply_max_norm
 
 __all__ = [
-    'BroadcastBuffersHook', 'FiniteWeightsGuardHook', 'HintStageHook',
-    'LossWeightScheduleHook', 'NonFiniteWeightsError'
+    'BroadcastBuffersHook',
+    'FiniteWeightsGuardHook',
+    'HintStageHook',
+    'HintValidationHook',
+    'LossWeightScheduleHook',
+    'MaxNormHook',
+    'NonFiniteWeightsError',
+    'apply_max_norm',
 ]

@@ -3,6 +3,7 @@ import copy
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmengine.runner import EpochBasedTrainLoop
 from mmrazor.registry import LOOPS
 from torch.utils.data import DataLoader
@@ -26,6 +27,14 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
     ``kd_epochs`` when either is changed with ``--cfg-options``.
     Schedulers of a stage of length 0 are dropped.
 
+    Optimizers: with one optimizer wrapper, both stages share it and, by
+    default (``fresh_kd_optimizer=True``), its state (momentum, running
+    averages) is cleared when stage 2 begins, as in the paper, whose stage
+    2 is a new run. With ``optim_wrapper`` built by
+    :class:`StageOptimWrapperConstructor` (keys ``hint`` and ``kd``), each
+    stage steps its own optimizer. Either way the state follows from the
+    epoch index, so resuming is exact.
+
     Note:
         mmengine's ``ConstantLR`` (and ``ConstantMomentum``) with ``end=e``
         lifts its factor at step ``e - 1``, so it would leave the stage's
@@ -36,12 +45,18 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
     Args:
         runner (Runner): The runner.
         dataloader (DataLoader | dict): The training dataloader.
-        hint_epochs (int): Epochs of stage 1 (hint training); 0 for plain KD.
+        hint_epochs (int | list[int]): Epochs of stage 1 (hint training); 0
+            for plain KD. A list, one entry per hint pair, trains the hints
+            one after another, block by block (the authors' form; see
+            :class:`HintBlocks`) for that many epochs each; an int trains
+            all pairs jointly.
         kd_epochs (int): Epochs of stage 2 (knowledge distillation).
         val_begin (int): The epoch that begins validating. Defaults to 1.
         val_interval (int): Validation interval. Defaults to 1.
         dynamic_intervals (list[tuple[int, int]], optional): As in
             :class:`EpochBasedTrainLoop`. Defaults to None.
+        fresh_kd_optimizer (bool): Clear the optimizer state at the first
+            epoch of stage 2. Defaults to True.
     """
 
     def __init__(self,
@@ -51,8 +66,12 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
                  kd_epochs: int,
                  val_begin: int = 1,
                  val_interval: int = 1,
-                 dynamic_intervals: Optional[List[Tuple[int, int]]] = None
-                 ) -> None:
+                 dynamic_intervals: Optional[List[Tuple[int, int]]] = None,
+                 fresh_kd_optimizer: bool = True) -> None:
+        self.hint_block_epochs: Optional[List[int]] = None
+        if isinstance(hint_epochs, (list, tuple)):
+            self.hint_block_epochs = self._check_blocks(hint_epochs, runner)
+            hint_epochs = sum(self.hint_block_epochs)
         for name, value in (('hint_epochs', hint_epochs),
                             ('kd_epochs', kd_epochs)):
             if not isinstance(value, int) or isinstance(value, bool) or \
@@ -73,11 +92,36 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
                 'pairs; give `model.hints` or set `hint_epochs=0`.')
         self.hint_epochs = hint_epochs
         self.kd_epochs = kd_epochs
+        self.fresh_kd_optimizer = fresh_kd_optimizer
         super().__init__(runner, dataloader, hint_epochs + kd_epochs,
                          val_begin, val_interval, dynamic_intervals)
         runner.param_schedulers = self._resolve_stage_schedulers(
             runner.param_schedulers)
         self._logged_stage: Optional[str] = None
+
+    def _check_blocks(self, blocks: Sequence[int], runner: Any) -> List[int]:
+        """Check ``hint_epochs`` given per hint pair (sequential hints)."""
+        pairs = getattr(self._algorithm_of(runner.model), 'hint_pairs', [])
+        if len(blocks) != len(pairs) or not all(
+                isinstance(b, int) and not isinstance(b, bool) and b >= 1
+                for b in blocks):
+            raise ValueError(
+                '`hint_epochs` as a list trains the hints one after another '
+                'and needs one int >= 1 per hint pair; the model has '
+                f'{len(pairs)} hint pairs, but got {list(blocks)}.')
+        return list(blocks)
+
+    def hint_block_of(self, epoch: int) -> Optional[int]:
+        """The hint pair trained alone in the 0-based ``epoch``; None when
+        the hints are trained jointly or in stage 2."""
+        if self.hint_block_epochs is None or epoch >= self.hint_epochs:
+            return None
+        end = 0
+        for index, length in enumerate(self.hint_block_epochs):
+            end += length
+            if epoch < end:
+                return index
+        return None
 
     @staticmethod
     def _algorithm_of(model: Any) -> Any:
@@ -141,10 +185,44 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
         return name.rpartition('.')[2] in ('ConstantLR', 'ConstantMomentum',
                                            'ConstantParamScheduler')
 
+    def optim_wrapper_of(self, stage: str) -> OptimWrapper:
+        """The optimizer wrapper that ``stage`` steps."""
+        wrapper = self.runner.optim_wrapper
+        if not isinstance(wrapper, OptimWrapperDict):
+            return wrapper
+        if stage not in wrapper:
+            raise KeyError(
+                f'The optimizer wrappers are {list(wrapper.keys())}, but '
+                f'FitNetsTrainLoop needs one per stage, named {stage!r}; '
+                'build them with StageOptimWrapperConstructor.')
+        return wrapper[stage]
+
     def run_epoch(self) -> None:
         """Set the epoch's stage on the model, then train one epoch."""
         stage = self.stage_of(self._epoch)
-        self._algorithm_of(self.runner.model).set_stage(stage)
+        algorithm = self._algorithm_of(self.runner.model)
+        algorithm.set_stage(stage)
+        block = self.hint_block_of(self._epoch)
+        if self.hint_block_epochs is not None:
+            algorithm.set_hint_block(block)
+            if block is not None and (self._epoch == 0 or self.hint_block_of(
+                    self._epoch - 1) != block or self._logged_stage is None):
+                if self._logged_stage is not None:
+                    self._forget_stage_logs()
+                pair = algorithm.hint_pairs[block]
+                self.runner.logger.info(
+                    f'Sequential hints: block {block + 1} of '
+                    f'{len(self.hint_block_epochs)} (hint pair '
+                    f'{pair["student"]} -> {pair["teacher"]}) from epoch '
+                    f'{self._epoch + 1}.')
+        if stage == 'kd' and self._epoch == self.hint_epochs and \
+                self.hint_epochs > 0 and self.fresh_kd_optimizer:
+            # The state at this point is a function of the epoch index: a
+            # run resumed here clears it as the unbroken run does.
+            self.optim_wrapper_of('kd').optimizer.state.clear()
+            self.runner.logger.info(
+                'Stage 2 starts from a fresh optimizer state '
+                '(fresh_kd_optimizer=True).')
         if stage != self._logged_stage:
             if self._logged_stage is not None:
                 self._forget_stage_logs()
@@ -155,6 +233,20 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
                 f'{end} of {self._max_epochs}.')
             self._logged_stage = stage
         super().run_epoch()
+
+    def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:
+        """Train one batch with the optimizer wrapper of the epoch's stage."""
+        self.runner.call_hook(
+            'before_train_iter', batch_idx=idx, data_batch=data_batch)
+        outputs = self.runner.model.train_step(
+            data_batch,
+            optim_wrapper=self.optim_wrapper_of(self.stage_of(self._epoch)))
+        self.runner.call_hook(
+            'after_train_iter',
+            batch_idx=idx,
+            data_batch=data_batch,
+            outputs=outputs)
+        self._iter += 1
 
     def _forget_stage_logs(self) -> None:
         """Drop the smoothed training losses of the finished stage.

@@ -14,6 +14,7 @@ from torch import nn
 from ...compat.downloads import DownloadError
 from ..connectors import HintRegressor
 from ..utils import FeatureRecorder, get_module, tensor_shape
+from .hint_blocks import HintBlocks
 
 __all__ = ['FitNetsDistill', 'NonFiniteLossError']
 
@@ -92,6 +93,10 @@ class FitNetsDistill(SingleTeacherDistill):
             self.student, [p['student'] for p in self.hint_pairs], stop=True)
         self._hint_recorder = FeatureRecorder(
             self.teacher, [p['teacher'] for p in self.hint_pairs], stop=True)
+        # Sequential hints: the pair trained alone (None: all jointly).
+        self._hint_blocks = HintBlocks(self.student, self.teacher,
+                                       self.hint_pairs)
+        self._hint_block: Optional[int] = None
 
     # ------------------------------------------------------------ building
     def _load_teacher(self, filename: str) -> None:
@@ -234,6 +239,17 @@ class FitNetsDistill(SingleTeacherDistill):
                              'but `hints` is empty.')
         self._stage = stage
 
+    @property
+    def hint_block(self) -> Optional[int]:
+        """The hint pair stage 1 trains alone, or None for all jointly."""
+        return self._hint_block
+
+    def set_hint_block(self, index: Optional[int]) -> None:
+        """Train stage 1 on hint pair ``index`` alone (its student block
+        only, see :class:`HintBlocks`), or on all pairs jointly (None)."""
+        self._hint_blocks.check(index)
+        self._hint_block = index
+
     def loss(self, batch_inputs: torch.Tensor,
              data_samples: Optional[List] = None) -> Dict[str, torch.Tensor]:
         """Losses of the stage in force (``hint.*`` or ``student.*`` and
@@ -275,6 +291,12 @@ class FitNetsDistill(SingleTeacherDistill):
 
     def hint_loss(self, batch_inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Stage 1: ``L_HT`` for every pair, with truncated forwards."""
+        if self._hint_block is not None:
+            i = self._hint_block
+            loss = self._hint_blocks.loss(i, batch_inputs, self.regressors[i],
+                                          self.hint_losses[i])
+            name = 'loss_ht' if len(self.hint_pairs) == 1 else f'loss_ht{i}'
+            return add_prefix({name: loss}, 'hint')
         with torch.no_grad():
             hints = self._hint_recorder.run(
                 lambda: self.teacher(batch_inputs, mode='tensor'))

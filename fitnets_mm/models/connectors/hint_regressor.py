@@ -9,6 +9,8 @@ from mmrazor.models.architectures.connectors.base_connector import \
 from mmrazor.registry import MODELS
 from torch import nn
 
+from ..backbones.maxout import Maxout
+
 __all__ = ['HintRegressor', 'plan_spatial']
 
 Size = Union[int, Sequence[int]]
@@ -124,6 +126,11 @@ class HintRegressor(BaseConnector):
     teacher's hint-layer output ``u_h(x)``, then applies the hint layer's
     non-linearity, so that ``r(v_g(x))`` and ``u_h(x)`` are comparable.
 
+    For a maxout hint layer (``num_pieces > 1``) the regressor is a maxout
+    layer with the same number of pieces, as the authors build it: the conv
+    (or linear layer) produces ``out_channels * num_pieces`` channels and
+    the maximum over each unit's pieces gives ``out_channels``.
+
     For feature maps (N, C, H, W) it is a convolution chosen by
     :func:`plan_spatial` (the paper's kernel rule ``N_g - k + 1 = N_h`` when
     the guided map is larger, a same-padded conv for equal sizes, a strided or
@@ -151,6 +158,9 @@ class HintRegressor(BaseConnector):
             for a larger guided map). Defaults to ``'auto'``.
         act_cfg (dict, optional): The hint layer's non-linearity; None for
             none. Defaults to ``dict(type='ReLU')``.
+        num_pieces (int): Maxout pieces per output unit; 1 for no maxout.
+            Give the hint layer's pieces (and ``act_cfg=None``) for a maxout
+            hint layer. Defaults to 1.
         bias (bool): Whether the layer has a bias. Defaults to True.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
@@ -163,9 +173,15 @@ class HintRegressor(BaseConnector):
                  kernel_size: int = 3,
                  spatial: str = 'auto',
                  act_cfg: Optional[Dict] = dict(type='ReLU'),
+                 num_pieces: int = 1,
                  bias: bool = True,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if isinstance(num_pieces, bool) or not isinstance(num_pieces, int) \
+                or num_pieces < 1:
+            raise ValueError('`num_pieces` must be a positive int, but got '
+                             f'{num_pieces!r}.')
+        self.num_pieces = num_pieces
         for name, value in (('in_channels', in_channels),
                             ('out_channels', out_channels)):
             if not isinstance(value, int) or value < 1:
@@ -180,18 +196,21 @@ class HintRegressor(BaseConnector):
         self.in_size, self.out_size = in_hw, out_hw
         self.plan: Optional[Dict[str, object]] = None
         if in_hw is None:
-            self.layer: nn.Module = nn.Linear(in_channels, out_channels, bias)
+            self.layer: nn.Module = nn.Linear(in_channels,
+                                              out_channels * num_pieces, bias)
         else:
             self.plan = plan_spatial(in_hw, out_hw, kernel_size, spatial)
             conv = nn.ConvTranspose2d if self.plan['transposed'] else \
                 nn.Conv2d
             self.layer = conv(
                 in_channels,
-                out_channels,
+                out_channels * num_pieces,
                 kernel_size=self.plan['kernel_size'],
                 stride=self.plan['stride'],
                 padding=self.plan['padding'],
                 bias=bias)
+        self.maxout = Maxout(num_pieces) if num_pieces > 1 else \
+            nn.Identity()
         self.act = build_activation_layer(act_cfg) if act_cfg else \
             nn.Identity()
 
@@ -242,4 +261,4 @@ class HintRegressor(BaseConnector):
                 f'{self.in_channels}) because no `in_size` was given, but got '
                 f'a feature of shape {tuple(feature.shape)}; give `in_size` '
                 '(and `out_size` if it differs) for feature maps.')
-        return self.act(self.layer(feature))
+        return self.act(self.maxout(self.layer(feature)))

@@ -1,6 +1,7 @@
 # End-to-end test, step 2: FitNets from the step-1 teacher to a thinner,
 # deeper student (ResNet-34, 6 base channels): 1 hint epoch on the middle
-# stages (layer2), then 2 KD epochs, in one run of tools/train.py.
+# stages (layer2), then 2 KD epochs, in one run of tools/train.py, with Adam
+# (stage 2 starts from a fresh optimizer state).
 _base_ = ['./e2e_teacher_mnist.py']
 
 model = dict(
@@ -53,8 +54,13 @@ train_cfg = dict(
     kd_epochs=2,
     val_interval=1)
 val_cfg = dict(type='mmrazor.TeacherOnceValLoop')
+# Adam, not the teacher's SGD 0.1: with SGD (0.01 x in stage 1, cosine in
+# stage 2) the student ended at 89.8 % on an Intel machine and at 62.7 %,
+# 30.3 % and 78.5 % on AMD EPYC ones; Adam's per-parameter scaling makes the
+# recipe indifferent to the summed hint loss's scale and to rounding
+# (measured spread over 5 seeds in tests/test_e2e/test_mnist_fitnets.py).
+optim_wrapper = dict(_delete_=True, optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
-    dict(type='ConstantLR', factor=0.1, by_epoch=True, stage='hint'),
     dict(
         type='CosineAnnealingLR',
         by_epoch=True,

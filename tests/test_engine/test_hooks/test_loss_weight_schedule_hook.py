@@ -1,22 +1,10 @@
 """LossWeightScheduleHook: lambda decays linearly from 4 to 1 over stage 2."""
-import os.path as osp
-import sys
-
 import pytest
 from mmengine.hooks import Hook
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'test_models'))
-import toy_models as tm  # noqa: E402
+import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
 
 from fitnets_mm.engine.hooks import LossWeightScheduleHook  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope='module')
-def _runner_env():
-    with tm.one_thread():
-        yield
-    tm.reset_runner_state()
 
 
 # hint 1 epoch + KD 3 epochs, 2 iterations an epoch: iterations 0-1 are
@@ -37,8 +25,8 @@ class LossWeightSpy(Hook):
                          outputs=None):
         loss = runner.model.distiller.distill_losses['loss_kd']
         self.weights.append(loss.loss_weight)
-        self.hub_values.append(
-            runner.message_hub.get_scalar('train/lambda_loss_kd').current())
+        scalar = runner.message_hub.log_scalars.get('train/lambda_loss_kd')
+        self.hub_values.append(None if scalar is None else scalar.current())
 
 
 def run(tmp_path, hook_cfg=None, hint_epochs=1, kd_epochs=3):
@@ -87,7 +75,9 @@ def test_loss_module_holds_lambda_each_iteration(trained):
 def test_lambda_is_logged_in_the_message_hub(trained):
     runner, _, spy, _ = trained
     assert 'train/lambda_loss_kd' in runner.message_hub.log_scalars
-    assert spy.hub_values == pytest.approx(EXPECTED)
+    # logged only while in force: not in the hint stage
+    assert spy.hub_values[:2] == [None, None]
+    assert spy.hub_values[2:] == pytest.approx(EXPECTED[2:])
     assert runner.message_hub.get_scalar(
         'train/lambda_loss_kd').current() == pytest.approx(1.0)
 
@@ -103,14 +93,53 @@ def test_explicit_span_and_values(tmp_path):
             begin_epoch=2,
             end_epoch=3))
     runner.train()
-    # iterations 4-5 span the schedule: 2 -> 0; after it 0
-    assert spy.weights == pytest.approx([2, 2, 2, 2, 2, 0, 0, 0])
+    # stage 1 leaves the configured 4; iterations 4-5 span the schedule:
+    # 2 -> 0; after it 0
+    assert spy.weights == pytest.approx([4, 4, 2, 2, 2, 0, 0, 0])
+
+
+def test_begin_epoch_and_saturation_past_the_end(tmp_path):
+    """Held at ``start`` until ``begin_epoch`` (KD stage relative), then
+    linear towards ``end`` reached at ``end_epoch``, past training."""
+    runner, hook, spy, _ = run(
+        tmp_path,
+        dict(type='LossWeightScheduleHook', start=4.0, end=0.0,
+             begin_epoch=1, end_epoch=5, stage_relative=True))
+    runner.train()
+    # KD epochs 1-3 are absolute 1-3; decay spans absolute [2, 6): 8 iters,
+    # lambda(t) = 4 - 4 * (t - 4) / 7
+    assert spy.weights[2:] == pytest.approx(
+        [4, 4, 4, 4 - 4 / 7, 4 - 8 / 7, 4 - 12 / 7])
+    assert hook.value_at(11) == 0.0 and hook.value_at(100) == 0.0
+
+
+def test_by_epoch_matches_teacher_decay_over_epoch(tmp_path):
+    """The authors' TeacherDecayOverEpoch(start=1, saturate=3, final=1)
+    from 4 in a stage 2 of 3 epochs: 4, then 4 - 1 * 3 / 3, then 1."""
+    runner, _, spy, _ = run(
+        tmp_path,
+        dict(type='LossWeightScheduleHook', start=4.0, end=1.0,
+             begin_epoch=1, end_epoch=3, stage_relative=True,
+             by_epoch=True))
+    runner.train()
+    # step = (4 - 1) / (3 - 1 + 1) = 1: epoch c=1 -> 3, c=2 -> 2
+    assert spy.weights[2:] == pytest.approx([4, 4, 3, 3, 2, 2])
+
+
+def test_no_kd_stage_leaves_the_losses_alone(tmp_path):
+    """kd_epochs=0 with the default hook trains (issue 13, item 9)."""
+    runner, _, spy, record = run(tmp_path, hint_epochs=2, kd_epochs=0)
+    runner.train()
+    assert [i['stage'] for i in record.iters] == ['hint'] * 4
+    assert spy.weights == [4.0] * 4
+    assert 'train/lambda_loss_kd' not in runner.message_hub.log_scalars
+    assert 'no KD stage' in tm.read_log(runner)
 
 
 @pytest.mark.parametrize('kwargs', [
     dict(begin_epoch=0),
     dict(begin_epoch=3, end_epoch=3),
-    dict(end_epoch=5),
+    dict(begin_epoch=0, stage_relative=True, end_epoch=0),
 ])
 def test_schedule_outside_the_kd_stage_raises_before_training(
         tmp_path, kwargs):

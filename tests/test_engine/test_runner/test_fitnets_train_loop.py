@@ -1,19 +1,7 @@
 """FitNetsTrainLoop: stage per epoch, stage-relative schedulers, checks."""
-import os.path as osp
-import sys
-
 import pytest
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'test_models'))
-import toy_models as tm  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope='module')
-def _runner_env():
-    with tm.one_thread():
-        yield
-    tm.reset_runner_state()
+import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
 
 
 LR = 0.01

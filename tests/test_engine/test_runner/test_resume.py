@@ -1,21 +1,12 @@
 """Resuming a FitNets run in either stage ends where an unbroken run does."""
+import copy
 import os.path as osp
-import sys
 
 import pytest
 import torch
 from mmengine.hooks import Hook
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'test_models'))
-import toy_models as tm  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope='module')
-def _runner_env():
-    with tm.one_thread():
-        yield
-    tm.reset_runner_state()
+import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
 
 
 HINT_EPOCHS, KD_EPOCHS = 2, 2  # 4 epochs of 2 iterations
@@ -44,22 +35,23 @@ def restore_determinism():
     torch.use_deterministic_algorithms(False)
 
 
-def make_runner(work_dir, hooks, resume=False):
+def make_runner(work_dir, hooks, resume=False, **kwargs):
+    kwargs.setdefault('param_scheduler', [
+        dict(type='ConstantLR', factor=0.5, stage='hint'),
+        dict(type='MultiStepLR', milestones=[1], gamma=0.1, stage='kd')
+    ])
     return tm.build_runner(
         work_dir=str(work_dir),
         hint_epochs=HINT_EPOCHS,
         kd_epochs=KD_EPOCHS,
         train_dataloader=tm.dataloader_cfg(shuffle=True),
-        param_scheduler=[
-            dict(type='ConstantLR', factor=0.5, stage='hint'),
-            dict(type='MultiStepLR', milestones=[1], gamma=0.1, stage='kd')
-        ],
         custom_hooks=[dict(type='LossWeightScheduleHook')] + hooks,
         default_hooks=dict(
             logger=dict(type='LoggerHook', interval=1),
             checkpoint=dict(type='CheckpointHook', interval=1)),
         randomness=dict(seed=0, deterministic=True),
-        resume=resume)
+        resume=resume,
+        **kwargs)
 
 
 def student_state(runner):
@@ -124,9 +116,75 @@ def test_resumed_run_matches_unbroken_run(tmp_path, unbroken, k,
         [i['loss_weight'] for i in full.iters[2 * k:]]
     assert_same_optim_state(record.epochs[0]['optim_state'],
                             full.epochs[k]['optim_state'])
-    assert record.epochs[0]['optim_state']['state']  # momentum was saved
+    # momentum was saved; stage 2 starts from a fresh state
+    assert bool(record.epochs[0]['optim_state']['state']) == (k != 2)
 
     state = student_state(resumed)
     assert state.keys() == final.keys()
+    for name, value in state.items():
+        assert torch.equal(value, final[name]), name
+
+
+# Per-stage optimizers: RMSprop for the hints, SGD with momentum for KD, with
+# the hint-trained layers at a tenth of the KD rate.
+STAGE_OPTIM = dict(
+    constructor='StageOptimWrapperConstructor',
+    hint=dict(optimizer=dict(type='RMSprop', lr=1e-3, alpha=0.9)),
+    kd=dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+    kd_hint_lr_mult=0.1)
+SCHED = dict(hint=[], kd=[dict(type='MultiStepLR', milestones=[1],
+                              stage='kd')])
+
+
+class StageOptimRecord(Hook):
+    """Record both optimizers' states and lrs before every epoch."""
+
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.epochs = []
+
+    def before_train_epoch(self, runner):
+        self.epochs.append({
+            key: dict(state=copy.deepcopy(w.optimizer.state_dict()),
+                      lr=[g['lr'] for g in w.param_groups])
+            for key, w in runner.optim_wrapper.items()})
+
+
+@pytest.fixture(scope='module')
+def unbroken_stage_optim(tmp_path_factory):
+    record = StageOptimRecord()
+    runner = make_runner(tmp_path_factory.mktemp('unbroken_stage'),
+                         [record], optim_wrapper=STAGE_OPTIM,
+                         param_scheduler=SCHED)
+    runner.train()
+    torch.use_deterministic_algorithms(False)
+    return student_state(runner), record
+
+
+@pytest.mark.parametrize('k', [1, 2, 3])
+def test_resume_with_per_stage_optimizers(tmp_path, unbroken_stage_optim, k):
+    final, full = unbroken_stage_optim
+    # stage 1 moved only the hint optimizer, stage 2 only the KD one
+    assert full.epochs[2]['hint']['state']['state']
+    assert not full.epochs[2]['kd']['state']['state']
+    assert full.epochs[3]['kd']['state']['state']
+    assert_same_optim_state(full.epochs[3]['hint']['state'],
+                            full.epochs[2]['hint']['state'])
+    interrupted = make_runner(tmp_path, [InterruptAfterEpoch(k)],
+                              optim_wrapper=STAGE_OPTIM,
+                              param_scheduler=SCHED)
+    with pytest.raises(Interrupt):
+        interrupted.train()
+    record = StageOptimRecord()
+    resumed = make_runner(tmp_path, [record], resume=True,
+                          optim_wrapper=STAGE_OPTIM,
+                              param_scheduler=SCHED)
+    resumed.train()
+    for key in ('hint', 'kd'):
+        assert record.epochs[0][key]['lr'] == full.epochs[k][key]['lr']
+        assert_same_optim_state(record.epochs[0][key]['state'],
+                                full.epochs[k][key]['state'])
+    state = student_state(resumed)
     for name, value in state.items():
         assert torch.equal(value, final[name]), name

@@ -1,22 +1,11 @@
 """TeacherOnceValLoop: the student every validation, the teacher once."""
-import os.path as osp
-import sys
 from collections import Counter
 
 import pytest
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'test_models'))
-import toy_models as tm  # noqa: E402
+import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
 
 from fitnets_mm.engine.runner import TeacherOnceValLoop  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope='module')
-def _runner_env():
-    with tm.one_thread():
-        yield
-    tm.reset_runner_state()
 
 
 VAL_BATCHES = 2  # 8 images in batches of 4

@@ -186,3 +186,22 @@ def test_impossible_sizes_raise_in_the_constructor():
 def test_bad_arguments_raise(kwargs):
     with pytest.raises(ValueError):
         HintRegressor(**kwargs)
+
+
+def test_maxout_regressor_for_a_maxout_hint_layer():
+    """A maxout hint layer gets a maxout conv regressor with its pieces."""
+    reg = HintRegressor.from_shapes((2, 16, 4, 4), (2, 48, 4, 4),
+                                    kernel_size=1, num_pieces=2,
+                                    act_cfg=None)
+    assert reg.layer.out_channels == 96
+    x = torch.randn(2, 16, 4, 4)
+    out = reg(x)
+    assert out.shape == (2, 48, 4, 4)
+    pieces = reg.layer(x).unflatten(1, (48, 2))
+    assert torch.equal(out, pieces.amax(dim=2))
+    # vectors: a maxout linear layer
+    fc = HintRegressor(8, 5, num_pieces=3, act_cfg=None)
+    assert fc.layer.out_features == 15 and fc(torch.randn(4, 8)).shape == \
+        (4, 5)
+    with pytest.raises(ValueError, match='num_pieces.*got 0'):
+        HintRegressor(8, 5, num_pieces=0)
