@@ -224,7 +224,9 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
                 'Stage 2 starts from a fresh optimizer state '
                 '(fresh_kd_optimizer=True).')
         if stage != self._logged_stage:
-            if self._logged_stage is not None:
+            # A switch, or a resumed run whose restored message hub may hold
+            # the other stage's smoothed losses.
+            if self._logged_stage is not None or self._epoch > 0:
                 self._forget_stage_logs()
             begin, end = self.stage_span(stage)
             self.runner.logger.info(
