@@ -35,12 +35,16 @@ def _batches(loader_cfg: dict, seed: int, n: int) -> list:
 def test_stacked_batches_equal_pseudo_collate(config, tmp_path,
                                               monkeypatch) -> None:
     import fitnets_mm  # noqa: F401
-    from mmengine.registry import init_default_scope
+    from mmengine.registry import DefaultScope
     from mmpretrain.datasets import CIFAR10
     for attr in ('train_list', 'test_list', 'meta'):
         monkeypatch.setattr(CIFAR10, attr, getattr(CIFAR10, attr))
     use_cifar10_checksums(write_fake_cifar10(tmp_path, per_batch=40))
-    init_default_scope('mmpretrain')
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        _check_config(config, tmp_path)
+
+
+def _check_config(config: str, tmp_path) -> None:
     cfg = Config.fromfile(REPO_ROOT / config)
     new = cfg.train_dataloader.to_dict()
     assert new['collate_fn'] == dict(type='default_collate')

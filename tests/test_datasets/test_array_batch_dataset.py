@@ -18,13 +18,13 @@ BATCH_AUG = ('configs/fitnets/'
 @pytest.fixture
 def cifar_root(tmp_path, monkeypatch):
     import fitnets_mm  # noqa: F401
-    from mmengine.registry import init_default_scope
+    from mmengine.registry import DefaultScope
     from mmpretrain.datasets import CIFAR10
     for attr in ('train_list', 'test_list', 'meta'):
         monkeypatch.setattr(CIFAR10, attr, getattr(CIFAR10, attr))
     use_cifar10_checksums(write_fake_cifar10(tmp_path, per_batch=20))
-    init_default_scope('mmpretrain')
-    return str(tmp_path)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield str(tmp_path)
 
 
 def _same_sample(a: dict, b: dict) -> None:
@@ -54,11 +54,11 @@ def test_cifar_samples_equal_the_wrapped_dataset(cifar_root) -> None:
 
 def test_mnist_samples_equal_the_wrapped_dataset(mnist_root) -> None:
     import fitnets_mm  # noqa: F401
-    from mmengine.registry import init_default_scope
-    init_default_scope('mmpretrain')
-    wrapped, inner = _wrap(dict(type='MNIST', data_root=str(mnist_root),
-                                test_mode=True,
-                                pipeline=[dict(type='PackInputs')]))
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        wrapped, inner = _wrap(dict(type='MNIST', data_root=str(mnist_root),
+                                    test_mode=True,
+                                    pipeline=[dict(type='PackInputs')]))
     assert wrapped.images.shape[1:] == (1, 28, 28)
     for i, got in zip([0, 1999], wrapped.__getitems__([0, 1999])):
         _same_sample(got, inner[i])

@@ -4,14 +4,14 @@
 # tensor per batch instead of 128 tensors), keep their workers between
 # epochs and pin memory (PyTorch pins only where there is an accelerator).
 # `BatchClsDataPreprocessor` is MMPretrain's `ClsDataPreprocessor` with
-# asynchronous copies and two options:
+# asynchronous copies and two options, off here:
 #   channels_last=True  # NHWC inputs, so the convolutions of the student,
-#       the teacher and the regressor run in NHWC. On by default here: a
-#       training step of the ResNet pair was 0.85x (stage 2) and 0.63x
-#       (stage 1) as long on the 2-core CPU (benchmarks/results/
-#       step_speed.md); the maxout configs give the same losses with it
-#       (speed not measured). Off: --cfg-options
-#       model.architecture.data_preprocessor.channels_last=False
+#       the teacher and the regressor run in NHWC: a training step of the
+#       ResNet pair took 0.85x (stage 2) and 0.63x (stage 1) as long on the
+#       2-core CPU (benchmarks/results/step_speed.md). Off by default:
+#       MMRazor's feature losses that `.view` their inputs (e.g. L2Loss)
+#       fail on NHWC features. On: --cfg-options
+#       model.architecture.data_preprocessor.channels_last=True
 #   crop_flip=dict(padding=4, flip_prob=0.5)  # the recipe's crop and flip
 #       per batch on the device; see ../../fitnets/
 #       fitnets_resnet34-resnet50-thin_1xb128_cifar10_batch-aug.py
@@ -22,8 +22,7 @@ data_preprocessor = dict(
     num_classes=10,
     mean=[125.307, 122.961, 113.8575],
     std=[51.5865, 50.847, 51.255],
-    to_rgb=False,
-    channels_last=True)
+    to_rgb=False)
 
 train_pipeline = [
     dict(type='RandomCrop', crop_size=32, padding=4),

@@ -13,6 +13,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import toy_models as tm  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _mmrazor_scope():
+    """Build in MMRazor's scope whatever scope earlier tests left."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmrazor'):
+        yield
+
+
 def _build(channels_last: bool):
     cfg = tm.fitnets_cfg()
     for net in ('architecture', 'teacher'):
