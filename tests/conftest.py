@@ -37,6 +37,34 @@ def find_free_port() -> int:
         return sock.getsockname()[1]
 
 
+SLOW_ENV = 'FITNETS_MM_SLOW_TESTS'
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        '--run-slow', action='store_true', default=False,
+        help='also run the tests marked slow (whole trainings and '
+        'benchmark quick modes, several minutes each on 2 cores); same as '
+        f'{SLOW_ENV}=1')
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        'markers', 'slow: a whole training or benchmark run of minutes; '
+        'run with --run-slow')
+
+
+def pytest_collection_modifyitems(config: pytest.Config,
+                                  items: List[pytest.Item]) -> None:
+    if config.getoption('--run-slow') or os.environ.get(SLOW_ENV) == '1':
+        return
+    skip = pytest.mark.skip(
+        reason='slow: run with `python -m pytest tests --run-slow`')
+    for item in items:
+        if 'slow' in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_default_scope() -> Iterator[None]:
     """Forget the mmengine default scopes a test created.

@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 
@@ -20,6 +22,7 @@ def _number(cell: str) -> float:
     return float(re.findall(r'-?\d+(?:\.\d+)?', cell.replace(',', ''))[0])
 
 
+@pytest.mark.slow
 def test_data_pipeline_quick(tmp_path) -> None:
     env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
     out_md = tmp_path / 'data_pipeline.md'

@@ -6,10 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / 'benchmarks' / 'fsp_speed_of_convergence.py'
 
 
+@pytest.mark.slow
 def test_fsp_speed_quick(tmp_path: Path, mnist_root: Path) -> None:
     env = dict(os.environ, PYTHONWARNINGS='ignore', OMP_NUM_THREADS='1')
     args = [sys.executable, str(SCRIPT), '--quick', '--out',

@@ -41,6 +41,7 @@ def _numbers(cells):
             for x in re.findall(r'-?\d+(?:\.\d+)?|nan', c.replace(',', ''))]
 
 
+@pytest.mark.slow
 def test_mnist_evidence_quick(tmp_path, mnist_root):
     """Every network is trained by tools/train.py on a leaf of a paper
     config; Table 4 is complete; a second call reuses the finished runs."""
@@ -121,6 +122,7 @@ def test_mnist_depth_study_configs_and_report(tmp_path):
     assert (tmp_path / 'depth.png').stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_step_speed_quick(tmp_path):
     out = _run([
         os.path.join(BENCH, 'step_speed.py'), '--quick', '--out',

@@ -42,6 +42,7 @@ def _train(work_dir: str, compile_cfg=None) -> List[Any]:
     return hook.seen, compiled
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_compile_trains_both_stages_with_the_same_losses(tmp_path) -> None:
     import torch._dynamo

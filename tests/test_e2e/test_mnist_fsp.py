@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 from typing import Callable, List
 
+import pytest
+
 from conftest import REPO_ROOT, write_leaf_config
 
 CONFIGS = REPO_ROOT / 'tests' / 'data' / 'configs'
@@ -31,6 +33,7 @@ def _losses(lines: List[str], name: str) -> List[float]:
             for m in re.findall(rf'{re.escape(name)}: ([\d.]+)', ln)]
 
 
+@pytest.mark.slow
 def test_two_stage_fsp_through_tools_train(mnist_root: Path, tmp_path: Path,
                                            run_cli: Callable) -> None:
     teacher_cfg = write_leaf_config(tmp_path / 'teacher.py',

@@ -36,6 +36,7 @@ def _shorter(args: List[str]) -> List[str]:
         '/epoch_3.pth', '/epoch_2.pth') for a in args]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHARED / 'data' / 'make_mnist_split.py').is_file(),
                     reason='needs the shared/ folder beside the repository')
 def test_readme_mnist_commands(tmp_path: Path) -> None:
