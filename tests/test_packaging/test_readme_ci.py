@@ -31,3 +31,7 @@ def test_ci_runs_the_readme_commands() -> None:
     assert 'set -euo pipefail' in ci
     assert 'python3 -m venv' in ci
     assert '-eq 5' in ci  # "no tests collected" fails CI
+    # The slow tier the README names runs too.
+    slow = 'python -m pytest tests -q -p no:cacheprovider --run-slow -m slow'
+    assert slow in (REPO_ROOT / 'README.md').read_text()
+    assert any(line.startswith(slow) for line in lines)
