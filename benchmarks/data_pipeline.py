@@ -193,29 +193,16 @@ def gpu_demand(model, input_shape: Sequence[int],
                truncate: Optional[Dict[str, str]] = None) -> Dict[str, float]:
     """GFLOP per training image of stage 2 and stage 1, and the images/s
     that a GPU sustaining each of ``TFLOPS`` would take."""
-    from torch import nn
-
-    from fitnets_mm.models.utils import FeatureRecorder
     from fitnets_mm.models.utils.complexity import count_mult
-
-    class Truncated(nn.Module):
-
-        def __init__(self, net: nn.Module, path: str) -> None:
-            super().__init__()
-            self.net, self.path = net, path
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            rec = FeatureRecorder(self.net, [self.path], stop=True)
-            return rec.run(lambda: self.net(x))[self.path]
 
     s_full = count_mult(model.student, input_shape)
     t_full = count_mult(model.teacher, input_shape)
     out = {'stage2': (3 * s_full + t_full) * 2 / 1e9}
     if truncate:
-        s_cut = count_mult(Truncated(model.student, truncate['student']),
-                           input_shape)
-        t_cut = count_mult(Truncated(model.teacher, truncate['teacher']),
-                           input_shape)
+        s_cut = count_mult(model.student, input_shape,
+                           until=truncate['student'])
+        t_cut = count_mult(model.teacher, input_shape,
+                           until=truncate['teacher'])
         reg = count_mult(model.regressors[0], _guided_shape(model, input_shape,
                                                             truncate))
         out['stage1'] = (3 * (s_cut + reg) + t_cut) * 2 / 1e9

@@ -16,7 +16,7 @@ out, as the paper leaves them. On the paper's networks this gives its
 figures (e.g. 725.09M for the CIFAR-10 maxout teacher, 30.15M and 381.75M
 for FitNets 1 and 4).
 """
-from typing import Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
@@ -44,7 +44,9 @@ def count_params(module: nn.Module, trainable_only: bool = False) -> int:
     return int(parameter_count(module)[''])
 
 
-def count_mult(module: nn.Module, input_shape: Sequence[int]) -> int:
+def count_mult(module: nn.Module,
+               input_shape: Sequence[int],
+               until: Optional[str] = None) -> int:
     """Count the multiplications of one forward pass on one sample.
 
     ``module`` is traced once by mmengine's :class:`FlopAnalyzer` in eval
@@ -61,6 +63,12 @@ def count_mult(module: nn.Module, input_shape: Sequence[int]) -> int:
         module (nn.Module): The model.
         input_shape (Sequence[int]): Shape of one sample without the batch
             dim, e.g. ``(3, 32, 32)``.
+        until (str, optional): Count only a forward that stops after this
+            submodule (a module path such as ``'backbone.layer2'``), as
+            FitNets' stage 1 does: the operators inside the leaf modules
+            that run before the stop. The trace itself runs the whole
+            forward (a traced forward cannot stop early). Defaults to None
+            (the whole forward).
 
     Returns:
         int: The number of multiplications.
@@ -85,8 +93,36 @@ def count_mult(module: nn.Module, input_shape: Sequence[int]) -> int:
             analyzer = FlopAnalyzer(module, (x, ))
             analyzer.unsupported_ops_warnings(False)
             analyzer.uncalled_modules_warnings(False)
-            by_operator = analyzer.by_operator()
+            if until is None:
+                by_operator = analyzer.by_operator()
+            else:
+                called = _leaves_called_until(module, x, until)
+                per_module = analyzer.by_module_and_operator()
+                by_operator = {}
+                for name in called:
+                    for op, n in per_module.get(name, {}).items():
+                        by_operator[op] = by_operator.get(op, 0) + n
     finally:
         for sub, training in modes.items():
             sub.training = training
     return int(sum(by_operator.get(op, 0) for op in PAPER_OPERATORS))
+
+
+def _leaves_called_until(module: nn.Module, x: torch.Tensor,
+                         until: str) -> List[str]:
+    """Names of the leaf modules that a forward stopped after ``until``
+    calls."""
+    from .feature_recorder import FeatureRecorder
+    called: List[str] = []
+    handles = [
+        sub.register_forward_hook(
+            lambda _m, _i, _o, name=name: called.append(name))
+        for name, sub in module.named_modules()
+        if not any(True for _ in sub.children())
+    ]
+    try:
+        FeatureRecorder(module, [until], stop=True).run(lambda: module(x))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return called

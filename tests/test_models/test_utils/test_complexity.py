@@ -69,3 +69,14 @@ def test_count_mult_is_mmengines_count_without_norm_and_pooling():
     # mmengine's total also counts the batch norm and the pooling.
     assert info['flops'] > conv_and_fc
     assert count_params(model) == info['params']
+
+
+def test_count_until_a_layer_counts_only_what_runs_before_the_stop() -> None:
+    model = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(4, 8, 3, padding=1), nn.Flatten(), nn.Linear(8 * 6 * 6, 5))
+    first = 4 * 6 * 6 * 3 * 3 * 3
+    second = 8 * 6 * 6 * 4 * 3 * 3
+    assert count_mult(model, (3, 6, 6), until='0') == first
+    assert count_mult(model, (3, 6, 6), until='2') == first + second
+    assert count_mult(model, (3, 6, 6)) == first + second + 8 * 6 * 6 * 5
