@@ -112,7 +112,8 @@ setup(
     cmdclass=cmdclass,
     install_requires=install_requires,
     extras_require={
-        'tests': ['pytest>=7', 'pytest-timeout'],
+        # scipy: MMRazor's OFD (its configs are trained by the compat tests)
+        'tests': ['pytest>=7', 'pytest-timeout', 'scipy'],
         # Visualizer backends (config switch in README.md, "Learning curves").
         'tensorboard': ['tensorboard'],
         'wandb': ['wandb'],
