@@ -3,6 +3,8 @@ import torch
 from mmrazor.registry import MODELS
 from torch import nn
 
+from .hint_loss import check_hint_shapes
+
 __all__ = ['HintCELoss']
 
 ACTIVATIONS = ('sigmoid', 'tanh')
@@ -71,12 +73,7 @@ class HintCELoss(nn.Module):
         Returns:
             torch.Tensor: The scalar loss.
         """
-        if s_feature.shape != t_feature.shape:
-            raise ValueError(
-                f'HintCELoss needs features of one shape, but got student '
-                f'{tuple(s_feature.shape)} and teacher '
-                f'{tuple(t_feature.shape)}; map the student with a '
-                'HintRegressor.')
+        check_hint_shapes('HintCELoss', s_feature, t_feature)
         target = self._probability(t_feature.detach()).clamp(0, 1)
         prob = self._probability(s_feature).clamp(self.eps, 1 - self.eps)
         ce = -target * prob.log()

@@ -3,7 +3,7 @@ import torch
 from mmrazor.registry import MODELS
 from torch import nn
 
-__all__ = ['HintLoss']
+__all__ = ['HintLoss', 'check_hint_shapes']
 
 
 @MODELS.register_module()
@@ -47,12 +47,7 @@ class HintLoss(nn.Module):
         Returns:
             torch.Tensor: The scalar loss.
         """
-        if s_feature.shape != t_feature.shape:
-            raise ValueError(
-                f'HintLoss needs features of one shape, but got student '
-                f'{tuple(s_feature.shape)} and teacher '
-                f'{tuple(t_feature.shape)}; map the student with a '
-                'HintRegressor.')
+        check_hint_shapes('HintLoss', s_feature, t_feature)
         diff = s_feature - t_feature.detach()
         sq = diff.float().pow(2)
         if self.reduction == 'sum':
@@ -60,3 +55,24 @@ class HintLoss(nn.Module):
         else:
             loss = 0.5 * sq.mean()
         return self.loss_weight * loss
+
+
+def check_hint_shapes(loss: str, s_feature: torch.Tensor,
+                      t_feature: torch.Tensor) -> None:
+    """Raise if a hint cost gets a student and a teacher feature of
+    different shapes.
+
+    Args:
+        loss (str): The loss's name, for the message.
+        s_feature (torch.Tensor): The regressed student feature.
+        t_feature (torch.Tensor): The teacher hint.
+
+    Raises:
+        ValueError: The shapes differ.
+    """
+    if s_feature.shape != t_feature.shape:
+        raise ValueError(
+            f'{loss} needs features of one shape, but got student '
+            f'{tuple(s_feature.shape)} and teacher '
+            f'{tuple(t_feature.shape)}; map the student with a '
+            'HintRegressor.')
