@@ -73,6 +73,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'hint + KD epochs in total (default 6, quick 2)')
     parser.add_argument('--hint-epochs', type=int, default=None,
                         help='FitNets stage-1 epochs (default 2, quick 1)')
+    parser.add_argument('--depth-epochs', type=int, default=None,
+                        help='epochs of each depth-study run, both stages '
+                        'counted (default: --epochs)')
+    parser.add_argument('--depth-hint-epochs', type=int, default=None,
+                        help='FitNets stage-1 epochs in the depth study '
+                        '(default: --hint-epochs)')
     parser.add_argument('--teacher-epochs', type=int, default=None,
                         help='teacher epochs (default 2, quick 1)')
     parser.add_argument('--depths', default=None,
@@ -104,9 +110,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         if getattr(args, key) is None:
             setattr(args, key, small if quick else full)
     args.depths = [int(d) for d in args.depths.split(',') if d.strip()]
-    if args.hint_epochs >= args.epochs:
-        parser.error(f'--hint-epochs ({args.hint_epochs}) must be below '
-                     f'--epochs ({args.epochs}), which counts both stages.')
+    if args.depth_epochs is None:
+        args.depth_epochs = args.epochs
+    if args.depth_hint_epochs is None:
+        args.depth_hint_epochs = args.hint_epochs
+    for hint, total, names in (
+            (args.hint_epochs, args.epochs, ('--hint-epochs', '--epochs')),
+            (args.depth_hint_epochs, args.depth_epochs,
+             ('--depth-hint-epochs', '--depth-epochs'))):
+        if hint >= total:
+            parser.error(f'{names[0]} ({hint}) must be below {names[1]} '
+                         f'({total}), which counts both stages.')
     if args.out is None:
         args.out = os.path.join(
             'work_dirs', 'mnist_evidence' + ('_quick' if quick else ''))
@@ -304,17 +318,31 @@ def run_job(job: dict, args: argparse.Namespace) -> dict:
     return result
 
 
-def run_jobs(jobs: List[dict], args: argparse.Namespace) -> List[dict]:
-    """Run (or read back) every job; with ``--report-only``, read back the
-    finished ones only."""
+def run_jobs(teacher_job: dict, jobs: List[dict],
+             args: argparse.Namespace) -> Tuple[dict, List[dict]]:
+    """Run (or read back) the teacher and every student job; with
+    ``--report-only``, read back the finished ones only.
+
+    Table 4's backprop students need no teacher: they run beside it; the KD
+    and FitNets runs wait for its checkpoint."""
     if args.report_only:
         done = [j for j in jobs if os.path.isfile(
             os.path.join(args.out, 'runs', j['name'] + '.json'))]
         print(f'--report-only: {len(done)} of {len(jobs)} runs finished',
               flush=True)
-        return [run_job(j, args) for j in done]
+        return run_job(teacher_job, args), [run_job(j, args) for j in done]
+    order = sorted(jobs, key=lambda j: not (j['regime'] == 'backprop'
+                                          and j['depth'] is None))
     with ThreadPoolExecutor(max(1, args.workers)) as pool:
-        return list(pool.map(lambda j: run_job(j, args), jobs))
+        teacher = pool.submit(run_job, teacher_job, args)
+
+        def student(job: dict) -> dict:
+            if job['regime'] != 'backprop':
+                teacher.result()
+            return run_job(job, args)
+
+        futures = [pool.submit(student, j) for j in order]
+        return teacher.result(), [f.result() for f in futures]
 
 
 # --------------------------------------------------------------- reports
@@ -456,11 +484,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     load_start = open('/proc/loadavg').read().strip()
     if not os.path.isfile(os.path.join(args.data, 'train-images-idx3-ubyte')):
         subprocess.run([sys.executable, MAKE_SPLIT, args.data], check=True)
-    teacher = run_job(dict(name='teacher', regime='teacher', seed=0,
-                           epochs=args.teacher_epochs), args)
+    teacher_job = dict(name='teacher', regime='teacher', seed=0,
+                       epochs=args.teacher_epochs)
     ckpt = os.path.join(args.out, 'teacher', f'epoch_{args.teacher_epochs}'
                         '.pth')
-    print(f'teacher: {teacher["accuracy"]:.2f} % test accuracy', flush=True)
     common = dict(teacher_ckpt=ckpt, epochs=args.epochs,
                   hint_epochs=args.hint_epochs)
     jobs = [dict(common, name=f'table4_{regime}_s{seed}', regime=regime,
@@ -478,13 +505,16 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             (1, 28, 28))
         for depth in args.depths:
             specs[depth] = depth_student(depth, budget)
-            jobs += [dict(common, name=f'depth{depth}_{regime}_s{seed}',
+            jobs += [dict(common, epochs=args.depth_epochs,
+                          hint_epochs=args.depth_hint_epochs,
+                          name=f'depth{depth}_{regime}_s{seed}',
                           regime=regime, seed=seed, depth=depth,
                           backbone=specs[depth][0], head=specs[depth][1])
                      for seed in range(args.depth_seeds)
                      for regime in REGIMES]
     print(f'{len(jobs)} student runs, {args.workers} at a time', flush=True)
-    results = run_jobs(jobs, args)
+    teacher, results = run_jobs(teacher_job, jobs, args)
+    print(f'teacher: {teacher["accuracy"]:.2f} % test accuracy', flush=True)
     wall = time.time() - t_start
     cmd = 'python benchmarks/mnist_evidence.py ' + ' '.join(
         sys.argv[1:] if argv is None else argv)
@@ -520,8 +550,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         dsetup = (f'Depth study: 3x3 maxout conv layers (2 pieces, no '
                   f'normalisation) in 3 stages pooled 2/2, width the largest '
                   f'within the paper student\'s multiplications; '
-                  f'{args.depth_seeds} seeds per point; same regimes and '
-                  f'epochs as Table 4; hint: teacher layers.1 -> the '
+                  f'{args.depth_seeds} seeds per point; same regimes as '
+                  f'Table 4; backprop and KD: {args.depth_epochs} epochs, '
+                  f'FitNets: {args.depth_hint_epochs} hint + '
+                  f'{args.depth_epochs - args.depth_hint_epochs} KD epochs; '
+                  f'hint: teacher layers.1 -> the '
                   f'student\'s middle layer.')
         print('\n' + dsetup + '\n\n' + dtable, flush=True)
         plot_depth(depth_rows, os.path.join(args.results, 'mnist_depth.png'))
