@@ -64,8 +64,9 @@ def test_readme_mnist_commands(tmp_path: Path) -> None:
     assert 'FitNets stage 2 (kd)' in outputs[2]
     assert 'hint.loss_ht' in outputs[2] and 'distill.loss_kd' in outputs[2]
     top1 = re.findall(r'accuracy/top1: ([\d.]+)', outputs[4])
-    # The exported student learned (chance is 10 %). Only one run of this
-    # shortened recipe was measured (74 %), not its spread over seeds, so the
-    # bar sits far below it: this checks the README path, not the recipe.
-    assert top1 and float(top1[-1]) > 25.0, outputs[4][-2000:]
+    # The exported student learned (chance is 10 %). These shortened
+    # commands, run with randomness.seed=0..4 on a 2-core AMD EPYC, gave a
+    # student of 83.85-86.55 % (teacher 91.45-96.30 %): the bar sits 34
+    # points below the lowest seed.
+    assert top1 and float(top1[-1]) > 50.0, outputs[4][-2000:]
     assert (clone / 'student.pth').is_file()
