@@ -15,6 +15,7 @@ from ...compat.downloads import DownloadError
 from ..connectors import HintRegressor
 from ..utils import FeatureRecorder, get_module, tensor_shape
 from .hint_blocks import HintBlocks
+from .preprocessor_check import check_data_preprocessors
 
 __all__ = ['FitNetsDistill', 'NonFiniteLossError']
 
@@ -63,7 +64,14 @@ class FitNetsDistill(SingleTeacherDistill):
             probe forward. Defaults to (3, 224, 224).
         teacher_ckpt (str, optional): Teacher checkpoint (path or URL); its
             keys must match the teacher exactly. Defaults to None.
-        **kwargs: Other arguments of :class:`SingleTeacherDistill`.
+        **kwargs: Other arguments of :class:`SingleTeacherDistill`, e.g.
+            ``data_preprocessor`` (None: the student's, as in MMRazor).
+
+    Raises:
+        DataPreprocessorMismatch: The teacher's own data preprocessor
+            normalises its inputs and the algorithm's (which prepares the
+            batches of both networks) does not, or normalises otherwise;
+            the message names both and the config key to set.
     """
 
     def __init__(self,
@@ -80,6 +88,13 @@ class FitNetsDistill(SingleTeacherDistill):
             distiller=distiller,
             teacher_ckpt=None,
             **kwargs)
+        check_data_preprocessors(
+            self.data_preprocessor,
+            getattr(self.teacher, 'data_preprocessor', None),
+            source='`model.data_preprocessor`'
+            if kwargs.get('data_preprocessor') is not None else
+            "the student's (`model.architecture.data_preprocessor`, used "
+            'because `model.data_preprocessor` is None)')
         self.input_shape = tuple(int(s) for s in input_shape)
         if teacher_ckpt:
             self._load_teacher(teacher_ckpt)
