@@ -12,10 +12,13 @@ the extra types an mmengine checkpoint holds (:data:`ALLOWED_GLOBALS`): a file
 that needs anything else is refused with :class:`UnsafeCheckpointError`,
 naming the file and the offending type, before any of its code can run. A
 corrupt or truncated file raises :class:`CorruptCheckpointError`.
-:func:`register_safe_loaders` re-registers mmengine's ``CheckpointLoader``
-schemes for local paths, HTTP(S) URLs (zoo checkpoints, ``mmcls://``,
-``open-mmlab://``, ``torchvision://``) and object storage with it, so
-``teacher_ckpt``, ``load_from`` and ``--resume`` all go through it.
+:func:`register_safe_loaders` adds :data:`ALLOWED_GLOBALS` to torch's
+allow-list (``add_safe_globals``, so a plain ``torch.load`` reads mmengine
+checkpoints) and re-registers only the ``CheckpointLoader`` schemes that need
+more: local paths (errors that name the file) and HTTP(S) URLs (zoo
+checkpoints, ``mmcls://``, ``open-mmlab://``, ``torchvision://``: torch.hub
+loads them with ``weights_only=False``), so ``teacher_ckpt``, ``load_from``
+and ``--resume`` all go through :func:`load_checkpoint_dict`.
 """
 import contextlib
 import errno
@@ -35,8 +38,8 @@ from mmengine.logging.history_buffer import HistoryBuffer
 
 __all__ = [
     'ALLOWED_GLOBALS', 'CorruptCheckpointError', 'NotACheckpointError',
-    'UnsafeCheckpointError', 'load_checkpoint_dict', 'register_safe_loaders',
-    'safe_load'
+    'UnsafeCheckpointError', 'allow_mmengine_globals', 'load_checkpoint_dict',
+    'register_safe_loaders', 'safe_load'
 ]
 
 
@@ -220,6 +223,14 @@ def _refusal(name: str, what: str) -> UnsafeCheckpointError:
         'dicts.')
 
 
+def _not_yet_allowed() -> List[Any]:
+    """The part of :data:`ALLOWED_GLOBALS` not in torch's process-wide
+    allow-list: what a scoped ``safe_globals`` may add and, on leaving,
+    remove again without undoing :func:`allow_mmengine_globals`."""
+    present = torch.serialization.get_safe_globals()
+    return [g for g in ALLOWED_GLOBALS if g not in present]
+
+
 def safe_load(file: Union[str, os.PathLike, io.IOBase],
               map_location: Optional[Any] = None,
               name: Optional[str] = None) -> Any:
@@ -242,7 +253,7 @@ def safe_load(file: Union[str, os.PathLike, io.IOBase],
     name = name or str(getattr(file, 'name', file))
     _REFUSED_HERE.calls = []
     try:
-        with torch.serialization.safe_globals(ALLOWED_GLOBALS):
+        with torch.serialization.safe_globals(_not_yet_allowed()):
             return torch.load(file, map_location=map_location,
                               weights_only=True)
     except FileNotFoundError:
@@ -321,8 +332,12 @@ def load_checkpoint_dict(file: Union[str, os.PathLike, io.IOBase],
 
 def _announce() -> None:
     from .switches import announce_once
-    announce_once('safe_checkpoint', "mmengine's checkpoint loaders use "
-                  "torch's weights-only unpickler with mmengine's allow-list")
+    announce_once(
+        'safe_checkpoint', "mmengine's local and URL checkpoint loaders use "
+        "torch's weights-only unpickler and name unsafe or damaged files; "
+        "torch's weights-only allow-list holds mmengine's checkpoint types "
+        '(HistoryBuffer, its statistics getattr, NumPy arrays, scalars and '
+        'dtypes) for every torch.load of this process')
 
 
 def _load_from_local(filename: str, map_location: Any = None) -> Any:
@@ -379,19 +394,55 @@ def _load_from_ceph(filename: str,
                                 map_location, name=filename)
 
 
-def register_safe_loaders() -> None:
-    """Route mmengine's checkpoint schemes through :func:`safe_load`.
+def _torch_load_is_weights_only() -> bool:
+    """Whether a plain ``torch.load`` is weights-only (torch >= 2.6, unless
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` is set)."""
+    from mmengine.utils import digit_version
+    forced_off = os.environ.get('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '0') \
+        not in ('', '0')
+    return digit_version(torch.__version__) >= digit_version('2.6.0') and \
+        not forced_off
 
-    ``load_from_mmcls``, ``load_from_openmmlab`` and ``load_from_torchvision``
-    call the module-level ``load_from_http``, which is replaced too.
+
+def allow_mmengine_globals() -> None:
+    """Add :data:`ALLOWED_GLOBALS` to torch's weights-only allow-list.
+
+    Process-wide (``torch.serialization.add_safe_globals``): every plain
+    ``torch.load`` of an mmengine checkpoint then works on torch >= 2.6,
+    mmengine's own loaders, MMRazor's EMA tests and converter included. The
+    list holds only data types (``HistoryBuffer``, NumPy arrays, scalars and
+    dtypes) and a ``getattr`` that answers the ``HistoryBuffer`` statistics
+    lookups alone, so a file that needs anything else is still refused.
+    Announced with the first checkpoint loaded through mmengine (not at
+    import: nothing is logged until a fix acts).
+    """
+    torch.serialization.add_safe_globals(ALLOWED_GLOBALS)
+
+
+def register_safe_loaders() -> None:
+    """Allow mmengine's checkpoint types (:func:`allow_mmengine_globals`)
+    and route the loaders that need more than that through
+    :func:`load_checkpoint_dict`.
+
+    * local paths: mmengine's loader would load them with the allow-list
+      too, but its errors for an unsafe file advise ``weights_only=False``
+      (which would run the payload) and a tensor or folder fails later in
+      mmengine; this loader names the file and what is wrong with it.
+    * HTTP(S) URLs: mmengine downloads through ``torch.hub``, which loads
+      with ``weights_only=False``, without a timeout and with a cache keyed
+      by file name (see :mod:`.downloads`). ``load_from_mmcls``,
+      ``load_from_openmmlab`` and ``load_from_torchvision`` call the
+      module-level ``load_from_http``, which is replaced too.
+    * object storage (``s3://``, ``petrel://``): only where a plain
+      ``torch.load`` is not weights-only (torch < 2.6); otherwise mmengine's
+      own loader is safe with the allow-list.
     """
     from mmengine.runner import checkpoint as ckpt
+    allow_mmengine_globals()
     loaders: List[tuple] = [('', _load_from_local),
-                            (('http://', 'https://'), _load_from_http),
-                            (('s3://', 'petrel://'), _load_from_ceph)]
+                            (('http://', 'https://'), _load_from_http)]
+    if not _torch_load_is_weights_only():
+        loaders.append((('s3://', 'petrel://'), _load_from_ceph))
     for prefixes, loader in loaders:
         ckpt.CheckpointLoader.register_scheme(prefixes, loader, force=True)
-    ckpt.load_from_local = _load_from_local
     ckpt.load_from_http = _load_from_http
-    ckpt.load_from_ceph = _load_from_ceph
-

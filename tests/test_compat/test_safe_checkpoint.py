@@ -1,5 +1,8 @@
 """``fitnets_mm.compat.safe_checkpoint``: safe, working checkpoint loading."""
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 from typing import Dict, Tuple
 
@@ -110,13 +113,42 @@ def test_runner_resumes_from_checkpoint(runner_checkpoint: Path,
     assert runner.iter == 2
 
 
+def _plain_torch_load(path: Path, off: str) -> subprocess.CompletedProcess:
+    """``torch.load(path)`` in a fresh interpreter that imported fitnets_mm
+    with ``FITNETS_MM_COMPAT_OFF=off``."""
+    code = ('import fitnets_mm, sys, torch; '
+            'print(sorted(torch.load(sys.argv[1], map_location="cpu")))')
+    env = dict(os.environ, FITNETS_MM_COMPAT_OFF=off, PYTHONWARNINGS='ignore')
+    return subprocess.run([sys.executable, '-c', code, str(path)], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
 @pytest.mark.skipif(not TORCH_2_6,
                     reason='torch < 2.6 defaults to weights_only=False')
-def test_plain_torch_load_refuses_runner_checkpoint(
+def test_plain_torch_load_reads_runner_checkpoint(
         runner_checkpoint: Path) -> None:
-    # What mmengine 0.10.7 does without the fix; proves the fix is needed.
+    """The allow-list is torch's own (``add_safe_globals``): a plain
+    ``torch.load`` works in this process; with the fix off it is refused,
+    as mmengine 0.10.7 alone is on torch >= 2.6."""
+    safe_load(str(runner_checkpoint))  # its scoped allow-list ends here
+    ckpt = torch.load(str(runner_checkpoint), map_location='cpu')
+    assert {'message_hub', 'state_dict'} <= set(ckpt)
+    off = _plain_torch_load(runner_checkpoint, 'safe_checkpoint')
+    assert off.returncode != 0 and 'HistoryBuffer' in off.stderr
+    on = _plain_torch_load(runner_checkpoint, '')
+    assert on.returncode == 0, on.stderr[-2000:]
+    assert "'message_hub'" in on.stdout
+
+
+def test_allow_list_does_not_open_plain_torch_load(tmp_path: Path) -> None:
+    """What the process-wide allow-list lets through is data only: a plain
+    ``torch.load`` still refuses a file that runs code."""
+    marker = tmp_path / 'pwned'
+    evil = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'x': _WritesMarker(marker)}, str(evil))
     with pytest.raises(pickle.UnpicklingError):
-        torch.load(str(runner_checkpoint), map_location='cpu')
+        torch.load(str(evil), weights_only=True)
+    assert not marker.exists()
 
 
 @pytest.mark.parametrize('zip_format', [True, False],

@@ -2,12 +2,15 @@
 
 torch >= 2.6 loads weights-only by default and refuses what mmengine's
 checkpoints hold besides tensors (the message hub's ``HistoryBuffer`` and
-NumPy values): MMRazor's EMA tests fail on exactly this. The README shows
-``torch.serialization.safe_globals(ALLOWED_GLOBALS)`` (or
-``add_safe_globals``); this test runs it on a checkpoint written by
+NumPy values): MMRazor's EMA tests fail on exactly this. ``import
+fitnets_mm`` adds them to torch's allow-list (``add_safe_globals``); without
+fitnets_mm the README shows ``torch.serialization.safe_globals
+(ALLOWED_GLOBALS)``. These tests run both on a checkpoint written by
 mmengine's Runner with ``EMAHook``.
 """
-import pickle
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,9 +66,23 @@ def ema_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work_dir / 'epoch_1.pth'
 
 
-def test_plain_weights_only_load_is_refused(ema_checkpoint: Path) -> None:
-    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
-        torch.load(ema_checkpoint, weights_only=True)
+def test_plain_weights_only_load_reads_it(ema_checkpoint: Path) -> None:
+    """With fitnets_mm imported, torch's allow-list holds mmengine's types:
+    MMRazor's EMA tests' plain ``torch.load`` works."""
+    checkpoint = torch.load(ema_checkpoint, weights_only=True)
+    assert 'ema_state_dict' in checkpoint
+
+
+def test_plain_weights_only_load_is_refused_with_the_fix_off(
+        ema_checkpoint: Path) -> None:
+    code = ('import fitnets_mm, sys, torch; '
+            'torch.load(sys.argv[1], weights_only=True)')
+    env = dict(os.environ, FITNETS_MM_COMPAT_OFF='safe_checkpoint',
+               PYTHONWARNINGS='ignore')
+    out = subprocess.run([sys.executable, '-c', code, str(ema_checkpoint)],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode != 0
+    assert 'UnpicklingError' in out.stderr and 'HistoryBuffer' in out.stderr
 
 
 def test_readme_safe_globals_load(ema_checkpoint: Path) -> None:

@@ -1,24 +1,30 @@
 """FitNetsDistill: the two-stage training of FitNets (Algorithm 1)."""
 import contextlib
 import copy
+import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.logging import MessageHub
-from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint, load_checkpoint
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import nn
 
 from ...compat.downloads import DownloadError
+from ...compat.safe_checkpoint import CorruptCheckpointError
 from ..connectors import HintRegressor
 from ..utils import FeatureRecorder, get_module, tensor_shape
 from .hint_blocks import HintBlocks
+from .preprocessor_check import check_data_preprocessors
 
 __all__ = ['FitNetsDistill', 'NonFiniteLossError']
 
 STAGES = ('hint', 'kd')
+
+#: mmengine's default: a checkpoint saved from a DDP-wrapped teacher loads.
+REVISE_KEYS = [(r'^module\.', '')]
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -63,7 +69,14 @@ class FitNetsDistill(SingleTeacherDistill):
             probe forward. Defaults to (3, 224, 224).
         teacher_ckpt (str, optional): Teacher checkpoint (path or URL); its
             keys must match the teacher exactly. Defaults to None.
-        **kwargs: Other arguments of :class:`SingleTeacherDistill`.
+        **kwargs: Other arguments of :class:`SingleTeacherDistill`, e.g.
+            ``data_preprocessor`` (None: the student's, as in MMRazor).
+
+    Raises:
+        DataPreprocessorMismatch: The teacher's own data preprocessor
+            normalises its inputs and the algorithm's (which prepares the
+            batches of both networks) does not, or normalises otherwise;
+            the message names both and the config key to set.
     """
 
     def __init__(self,
@@ -80,6 +93,13 @@ class FitNetsDistill(SingleTeacherDistill):
             distiller=distiller,
             teacher_ckpt=None,
             **kwargs)
+        check_data_preprocessors(
+            self.data_preprocessor,
+            getattr(self.teacher, 'data_preprocessor', None),
+            source='`model.data_preprocessor`'
+            if kwargs.get('data_preprocessor') is not None else
+            "the student's (`model.architecture.data_preprocessor`, used "
+            'because `model.data_preprocessor` is None)')
         self.input_shape = tuple(int(s) for s in input_shape)
         if teacher_ckpt:
             self._load_teacher(teacher_ckpt)
@@ -100,9 +120,22 @@ class FitNetsDistill(SingleTeacherDistill):
 
     # ------------------------------------------------------------ building
     def _load_teacher(self, filename: str) -> None:
-        """Load ``teacher_ckpt`` strictly, listing any mismatching keys."""
+        """Load ``teacher_ckpt`` with mmengine's strict ``load_checkpoint``.
+
+        mmengine strips a ``module.`` prefix (``revise_keys``), reads
+        ``state_dict`` out of a runner checkpoint and refuses any missing,
+        unexpected or misshapen key; its error is replaced by one that lists
+        them (see :meth:`_teacher_mismatch`).
+
+        Note:
+            mmengine raises on a mismatch on rank 0 only (other ranks get a
+            partly loaded teacher, and end with the launcher when rank 0
+            fails), and it does not count a missing BN
+            ``num_batches_tracked`` as a mismatch.
+        """
         try:
-            checkpoint = _load_checkpoint(filename, map_location='cpu')
+            load_checkpoint(self.teacher, filename, map_location='cpu',
+                            strict=True, revise_keys=REVISE_KEYS)
         except FileNotFoundError:
             raise FileNotFoundError(
                 f'teacher_ckpt {filename!r} does not exist; expected a '
@@ -111,32 +144,49 @@ class FitNetsDistill(SingleTeacherDistill):
             raise DownloadError(
                 f'teacher_ckpt: {err}, or use a local copy: --cfg-options '
                 'model.teacher_ckpt=PATH') from None
+        except CorruptCheckpointError:
+            raise  # names the file and what is wrong with it
+        except (RuntimeError, AttributeError):
+            # mmengine's strict mismatch, or a state dict that is no dict.
+            report = self._teacher_mismatch(filename)
+            if report is None:
+                raise
+            raise report from None
+        # Keep the loaded weights through ``init_weights``.
+        self.teacher._is_init = True
+
+    def _teacher_mismatch(self, filename: str) -> Optional[Exception]:
+        """Why ``teacher_ckpt`` does not fit the teacher, or None if it
+        does: missing, unexpected and misshapen keys after mmengine's key
+        revision, by mmengine's rules."""
+        checkpoint = _load_checkpoint(filename, map_location='cpu')
         state = checkpoint.get('state_dict', checkpoint) \
             if isinstance(checkpoint, dict) else checkpoint
         if not isinstance(state, dict):
-            raise TypeError(f'teacher_ckpt {filename!r} holds a '
-                            f'{type(state).__name__}, expected a state dict.')
-        state = {k[7:] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
+            return TypeError(f'teacher_ckpt {filename!r} holds a '
+                             f'{type(state).__name__}, expected a state '
+                             'dict.')
+        for pattern, replacement in REVISE_KEYS:
+            state = {re.sub(pattern, replacement, k): v
+                     for k, v in state.items()}
         own = self.teacher.state_dict()
-        missing = sorted(set(own) - set(state))
+        missing = sorted(k for k in set(own) - set(state)
+                         if 'num_batches_tracked' not in k)
         unexpected = sorted(set(state) - set(own))
         wrong = sorted(k for k in set(own) & set(state)
                        if tuple(own[k].shape) != tuple(state[k].shape))
-        if missing or unexpected or wrong:
-            raise KeyError(
-                f'teacher_ckpt {filename!r} does not fit the teacher '
-                f'{type(self.teacher).__name__}: missing keys {missing[:10]}'
-                f'{" ..." if len(missing) > 10 else ""} ({len(missing)}), '
-                f'unexpected keys {unexpected[:10]}'
-                f'{" ..." if len(unexpected) > 10 else ""} '
-                f'({len(unexpected)}), shape mismatches '
-                + ', '.join(f'{k}: checkpoint {tuple(state[k].shape)} vs '
-                            f'teacher {tuple(own[k].shape)}'
-                            for k in wrong[:10]) + '.')
-        self.teacher.load_state_dict(state, strict=True)
-        # Keep the loaded weights through ``init_weights``.
-        self.teacher._is_init = True
+        if not (missing or unexpected or wrong):
+            return None
+        return KeyError(
+            f'teacher_ckpt {filename!r} does not fit the teacher '
+            f'{type(self.teacher).__name__}: missing keys {missing[:10]}'
+            f'{" ..." if len(missing) > 10 else ""} ({len(missing)}), '
+            f'unexpected keys {unexpected[:10]}'
+            f'{" ..." if len(unexpected) > 10 else ""} '
+            f'({len(unexpected)}), shape mismatches '
+            + ', '.join(f'{k}: checkpoint {tuple(state[k].shape)} vs '
+                        f'teacher {tuple(own[k].shape)}'
+                        for k in wrong[:10]) + '.')
 
     def _check_hints(self, hints: Sequence[Dict]) -> List[Dict]:
         if isinstance(hints, dict):
