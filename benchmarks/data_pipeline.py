@@ -14,7 +14,11 @@ data in the real on-disk formats, written to a temporary folder
     tensor per batch);
   * ``batch-aug``: ``fitnets_..._cifar10_batch-aug.py``: workers only
     gather the uint8 images, a batch at a time (``ArrayBatchDataset``); crop
-    and flip are done per batch by the data preprocessor.
+    and flip are done per batch by the data preprocessor;
+  * ``... + packed_collate``: the same with ``collate_fn=dict(type=
+    'packed_collate')``: a worker ships the batch's labels and metainfo as
+    arrays instead of one ``DataSample`` with its own label tensor per
+    image (each tensor a shared-memory segment of its own).
 
   "delivered" is the loader plus the model's data preprocessor in training
   mode, i.e. batches as the model's forward receives them.
@@ -59,6 +63,14 @@ BATCH_AUG = os.path.join(
     'fitnets_resnet34-resnet50-thin_1xb128_cifar10_batch-aug.py')
 IMAGENET = os.path.join(REPO, 'configs', 'fitnets',
                         'fitnets_resnet50-resnet18_8xb32_in1k.py')
+# (row name, config, collate_fn that replaces the config's; None keeps it)
+CIFAR_VARIANTS = (
+    ('pseudo_collate', MAIN, 'pseudo_collate'),
+    ('config', MAIN, None),
+    ('config + packed_collate', MAIN, 'packed_collate'),
+    ('batch-aug', BATCH_AUG, None),
+    ('batch-aug + packed_collate', BATCH_AUG, 'packed_collate'),
+)
 TFLOPS = (20.0, 50.0)  # assumed sustained GPU throughput, FLOP/s * 1e-12
 
 
@@ -108,9 +120,7 @@ def _config(path: str):
 def cifar_variants(root: str, batch: int) -> Dict[str, tuple]:
     """(loader cfg, data preprocessor cfg) of each CIFAR-10 variant."""
     out = {}
-    for name, path, collate in (('pseudo_collate', MAIN, 'pseudo_collate'),
-                                ('config', MAIN, None),
-                                ('batch-aug', BATCH_AUG, None)):
+    for name, path, collate in CIFAR_VARIANTS:
         cfg = _config(path)
         loader = copy.deepcopy(cfg.train_dataloader.to_dict())
         dataset = loader['dataset']
@@ -372,7 +382,7 @@ def main() -> None:
         '| stage | GFLOP per training image (counted) | measured here '
         f'(CPU, batch {args.step_batch}), images/s | a GPU at '
         f'{TFLOPS[0]:.0f} / {TFLOPS[1]:.0f} TFLOP/s would take (estimate) '
-        '| best delivered: pseudo_collate / config / batch-aug |',
+        '| best delivered: ' + ' / '.join(variants) + ' |',
         '|---|---:|---:|---:|---:|',
     ]
     for stage in ('stage2', 'stage1'):
@@ -380,8 +390,7 @@ def main() -> None:
         lines.append(
             f'| {stage} | {demand[stage]:.2f} | {cpu[stage]:.1f} '
             f'| {need[0]:,.0f} / {need[1]:,.0f} '
-            f'| {best["pseudo_collate"]:,.0f} / {best["config"]:,.0f} / '
-            f'{best["batch-aug"]:,.0f} |')
+            '| ' + ' / '.join(f'{best[v]:,.0f}' for v in variants) + ' |')
     del model
 
     # ---- ImageNet-style

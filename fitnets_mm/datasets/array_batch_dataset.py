@@ -6,18 +6,25 @@ A dataloader worker normally builds a batch image by image: MMEngine's
 function stacks the results. For datasets that hold their images as arrays
 (MMPretrain's CIFAR-10/100 and MNIST), :class:`ArrayBatchDataset` does the
 same for a whole batch at once through PyTorch's batched-fetch protocol
-(``Dataset.__getitems__``): one indexing of a stacked uint8 array, and light
-per-sample ``DataSample`` records. Its samples equal those of the wrapped
-dataset, field by field.
+(``Dataset.__getitems__``): one indexing of a stacked uint8 array (straight
+into shared memory in a worker) and a label column. With
+``collate_fn=dict(type='packed_collate')`` the worker ships that array and
+the columns as they are, and the main process receives the batch that
+``default_collate`` gives; any other collate gets the samples one by one.
+Its samples equal those of the wrapped dataset, field by field.
 """
 import copy
-from typing import Any, Dict, List, Sequence, Union
+import math
+from typing import Any, Dict, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS
 from mmpretrain.structures import DataSample
+from torch.utils.data import get_worker_info
+
+from .packed_collate import SampleBatch
 
 __all__ = ['ArrayBatchDataset']
 
@@ -97,20 +104,33 @@ class ArrayBatchDataset:
     def __getitem__(self, idx: int) -> Dict[str, Any]:
         return self.__getitems__([idx])[0]
 
-    def __getitems__(self, indices: Sequence[int]) -> List[Dict[str, Any]]:
+    def __getitems__(self, indices: Sequence[int]) -> SampleBatch:
         """The packed samples of ``indices``, as
-        ``[dataset[i] for i in indices]`` gives them."""
+        ``[dataset[i] for i in indices]`` gives them.
+
+        Returns:
+            SampleBatch: A sequence of those samples that also holds the
+            stacked images and the label and metainfo columns, which
+            :func:`packed_collate` ships without building the samples.
+        """
         self.full_init()
         index = torch.as_tensor(list(indices), dtype=torch.long)
         n = len(self.images)
         index = torch.where(index < 0, index + n, index)
-        # one copy for the batch, then views (cheaper than indexing each)
-        images = self.images[index].unbind(0)
-        labels = self.labels[index][:, None].unbind(0)
-        out = []
-        for i, image, label in zip(index.tolist(), images, labels):
-            sample = DataSample(metainfo=dict(sample_idx=i, **{
-                k: v[i] for k, v in self.metas.items()}))
-            sample.set_field(label, 'gt_label', dtype=torch.Tensor)
-            out.append(dict(inputs=image, data_samples=sample))
-        return out
+        shape = (len(index), ) + tuple(self.images.shape[1:])
+        if get_worker_info() is not None:
+            # gather straight into shared memory, which the batch is sent
+            # through anyway (as torch's own default_collate does)
+            storage = self.images._typed_storage()._new_shared(
+                math.prod(shape), device=self.images.device)
+            images = self.images.new(storage).resize_(shape)
+            torch.index_select(self.images, 0, index, out=images)
+        else:
+            images = self.images.index_select(0, index)
+        rows = index.tolist()
+        labels = self.labels.numpy()[index.numpy()][:, None]
+        metainfo = [dict(sample_idx=i, **{k: v[i]
+                                          for k, v in self.metas.items()})
+                    for i in rows]
+        return SampleBatch(images, DataSample, dict(gt_label=labels),
+                           metainfo)

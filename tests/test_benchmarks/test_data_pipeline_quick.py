@@ -33,7 +33,8 @@ def test_data_pipeline_quick(tmp_path) -> None:
         timeout=400)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
-    for name in ('pseudo_collate', 'config', 'batch-aug'):
+    for name in ('pseudo_collate', 'config', 'config + packed_collate',
+                 'batch-aug', 'batch-aug + packed_collate'):
         rows = [r for r in _rows(out, name) if len(r) == 6]
         assert [r[2] for r in rows] == ['0', '1'], out
         for row in rows:

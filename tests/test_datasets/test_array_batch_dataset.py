@@ -1,30 +1,14 @@
 """ArrayBatchDataset fetches a whole batch at once, and its samples equal the
 wrapped dataset's."""
-import sys
-
 import pytest
 import torch
 from mmengine.config import Config
 
 from conftest import REPO_ROOT
-
-sys.path.insert(0, str(REPO_ROOT / 'benchmarks'))
-from fake_data import use_cifar10_checksums, write_fake_cifar10  # noqa: E402
+from fake_cifar import cifar_root  # noqa: F401  (a fixture)
 
 BATCH_AUG = ('configs/fitnets/'
              'fitnets_resnet34-resnet50-thin_1xb128_cifar10_batch-aug.py')
-
-
-@pytest.fixture
-def cifar_root(tmp_path, monkeypatch):
-    import fitnets_mm  # noqa: F401
-    from mmengine.registry import DefaultScope
-    from mmpretrain.datasets import CIFAR10
-    for attr in ('train_list', 'test_list', 'meta'):
-        monkeypatch.setattr(CIFAR10, attr, getattr(CIFAR10, attr))
-    use_cifar10_checksums(write_fake_cifar10(tmp_path, per_batch=20))
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        yield str(tmp_path)
 
 
 def _same_sample(a: dict, b: dict) -> None:
