@@ -1,15 +1,15 @@
 """ArrayBatchDataset fetches a whole batch at once, and its samples equal the
 wrapped dataset's."""
-import sys
-
 import pytest
 import torch
 from mmengine.config import Config
 
 from conftest import REPO_ROOT
+from utils.benchmarks import load_benchmark
 
-sys.path.insert(0, str(REPO_ROOT / 'benchmarks'))
-from fake_data import use_cifar10_checksums, write_fake_cifar10  # noqa: E402
+fake_data = load_benchmark('fake_data')
+use_cifar10_checksums = fake_data.use_cifar10_checksums
+write_fake_cifar10 = fake_data.write_fake_cifar10
 
 BATCH_AUG = ('configs/fitnets/'
              'fitnets_resnet34-resnet50-thin_1xb128_cifar10_batch-aug.py')

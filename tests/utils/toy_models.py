@@ -4,9 +4,8 @@ A thin ResNet-18 (CIFAR stem, 4 base channels) learns from a wider one (8
 base channels) on 16 x 16 inputs: the stages give maps of 16, 8, 4 and 2
 pixels, and one forward takes milliseconds on a CPU.
 
-Test files import it with ``sys.path`` pointing at ``tests/test_models``
-(pytest imports test files by basename; a ``tests`` package is shadowed by
-one that a third-party wheel installs into site-packages).
+Test files import it as ``from utils import toy_models as tm`` (``tests/`` is
+on ``sys.path`` through the ``pythonpath`` setting of ``setup.cfg``).
 """
 import contextlib
 import copy
