@@ -33,6 +33,8 @@ from mmengine.registry import HOOKS, OPTIM_WRAPPERS
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from utils import configs
+
 TESTS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 REPO = osp.dirname(TESTS)
 TRAIN_PY = osp.join(REPO, 'tools', 'train.py')
@@ -296,20 +298,7 @@ def fitnets_cfg(work_dir: str,
             teacher_ckpt=teacher_ckpt,
             input_shape=(3, IMG_SIZE, IMG_SIZE),
             hints=list(hints),
-            distiller=dict(
-                type='ConfigurableDistiller',
-                student_recorders=dict(
-                    logits=dict(type='ModuleOutputs', source='head.fc')),
-                teacher_recorders=dict(
-                    logits=dict(type='ModuleOutputs', source='head.fc')),
-                distill_losses=dict(
-                    loss_kd=dict(type='KDSoftCELoss', tau=3,
-                                 mult_tem_square=False, loss_weight=4.0)),
-                loss_forward_mappings=dict(
-                    loss_kd=dict(
-                        preds_S=dict(from_student=True, recorder='logits'),
-                        preds_T=dict(from_student=False,
-                                     recorder='logits'))))),
+            distiller=configs.kd_distiller_cfg()),
         train_dataloader=dict(
             batch_size=batch_size,
             num_workers=0,
