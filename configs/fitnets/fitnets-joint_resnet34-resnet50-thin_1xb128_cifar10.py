@@ -17,10 +17,10 @@ model = dict(
         type='ConfigurableDistiller',
         student_recorders=dict(
             guided=dict(type='ModuleOutputs', source='backbone.layer2'),
-            logits=dict(type='ModuleOutputs', source='head.fc')),
+            logits={{_base_.model.distiller.student_recorders.logits}}),
         teacher_recorders=dict(
             hint=dict(type='ModuleOutputs', source='backbone.layer2'),
-            logits=dict(type='ModuleOutputs', source='head.fc')),
+            logits={{_base_.model.distiller.teacher_recorders.logits}}),
         connectors=dict(
             regressor=dict(
                 type='HintRegressor',
@@ -32,20 +32,14 @@ model = dict(
             # 1e-3 x the paper's sum scale: at lr 0.1 the unscaled L_HT
             # diverged within 5 steps on this pair (see the schedule base).
             loss_hint=dict(type='HintLoss', loss_weight=1e-3),
-            loss_kd=dict(
-                type='KDSoftCELoss',
-                tau=3,
-                mult_tem_square=False,
-                loss_weight=4.0)),
+            loss_kd={{_base_.model.distiller.distill_losses.loss_kd}}),
         loss_forward_mappings=dict(
             loss_hint=dict(
                 s_feature=dict(
                     from_student=True, recorder='guided',
                     connector='regressor'),
                 t_feature=dict(from_student=False, recorder='hint')),
-            loss_kd=dict(
-                preds_S=dict(from_student=True, recorder='logits'),
-                preds_T=dict(from_student=False, recorder='logits')))))
+            loss_kd={{_base_.model.distiller.loss_forward_mappings.loss_kd}})))
 
 train_cfg = dict(
     _delete_=True, type='EpochBasedTrainLoop', max_epochs=200, val_interval=1)

@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from utils.benchmarks import load_benchmark
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 BENCH = os.path.join(REPO, 'benchmarks')
@@ -88,11 +90,7 @@ def test_mnist_depth_study_configs_and_report(tmp_path):
     """The depth study's leaf configs swap in the student and hint its
     middle layer; its table and plot show mean ± std over seeds."""
     from mmengine.config import Config
-    sys.path.insert(0, BENCH)
-    try:
-        import mnist_evidence as bench
-    finally:
-        sys.path.remove(BENCH)
+    bench = load_benchmark('mnist_evidence')
     args = bench.parse_args(['--quick', '--data', str(tmp_path),
                              '--out', str(tmp_path / 'work')])
     backbone, head, width, mult = bench.depth_student(5, 5_300_000)

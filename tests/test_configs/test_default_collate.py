@@ -1,17 +1,17 @@
 """The configs' stacked batches (``default_collate``) carry the same data as
 the lists of ``pseudo_collate`` did: same images, same augmentations, same
 labels, only stacked into one tensor."""
-import sys
-
 import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 
 from conftest import REPO_ROOT
+from utils.benchmarks import load_benchmark
 
-sys.path.insert(0, str(REPO_ROOT / 'benchmarks'))
-from fake_data import use_cifar10_checksums, write_fake_cifar10  # noqa: E402
+fake_data = load_benchmark('fake_data')
+use_cifar10_checksums = fake_data.use_cifar10_checksums
+write_fake_cifar10 = fake_data.write_fake_cifar10
 
 CONFIGS = [
     'configs/fitnet_cifar10.py',

@@ -1,12 +1,11 @@
 """A fixture of the dataset tests: fake CIFAR-10 files in the real format."""
-import sys
-
 import pytest
 
-from conftest import REPO_ROOT
+from utils.benchmarks import load_benchmark
 
-sys.path.insert(0, str(REPO_ROOT / 'benchmarks'))
-from fake_data import use_cifar10_checksums, write_fake_cifar10  # noqa: E402
+_fake_data = load_benchmark('fake_data')
+use_cifar10_checksums = _fake_data.use_cifar10_checksums
+write_fake_cifar10 = _fake_data.write_fake_cifar10
 
 
 @pytest.fixture

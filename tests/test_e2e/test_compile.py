@@ -1,17 +1,13 @@
 """mmengine's ``compile=`` option trains both FitNets stages: the truncated
 stage 1 (hooks that raise StopForward) and the recorders of stage 2 run
 under torch.compile (TorchDynamo) with the same losses as without it."""
-import os.path as osp
-import sys
 from typing import Any, List
 
 import pytest
 import torch
 from mmengine.hooks import Hook
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                            'test_models'))
-import toy_models as tm  # noqa: E402
+from utils import toy_models as tm
 
 
 class LossHook(Hook):

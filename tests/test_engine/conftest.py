@@ -1,14 +1,10 @@
-"""Shared by the engine tests: ``toy_models`` on ``sys.path`` and one torch
-thread with clean global runner state per test module."""
-import os.path as osp
-import sys
+"""Shared by the engine tests: one torch thread and clean global runner
+state per test module."""
 from typing import Iterator
 
 import pytest
 
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..',
-                            'test_models'))
-import toy_models as tm  # noqa: E402
+from utils import toy_models as tm
 
 
 @pytest.fixture(autouse=True, scope='module')

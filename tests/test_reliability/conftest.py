@@ -1,15 +1,10 @@
-"""Fixtures of the reliability tests (helpers live in ``_helpers.py``)."""
-import os.path as osp
-import sys
+"""Fixtures of the reliability tests (helpers live in
+``tests/utils/reliability.py``)."""
 from typing import Iterator
 
 import pytest
 
-HERE = osp.dirname(osp.abspath(__file__))
-if HERE not in sys.path:  # ``import _helpers`` whatever pytest's rootdir
-    sys.path.insert(0, HERE)
-
-import _helpers  # noqa: E402
+from utils import reliability as _helpers
 
 
 @pytest.fixture(scope='session')
@@ -36,7 +31,7 @@ def dist_run(tmp_path_factory: pytest.TempPathFactory,
              teacher_ckpt: str) -> dict:
     """One 2-process run (``tools/dist_train.sh``, gloo) of the tiny job:
     1 hint + 1 KD epoch of 4 iterations per rank, each rank recording what
-    it did (:class:`_helpers.RecordRankHook`). Shared by the frozen-teacher
+    it did (:class:`utils.reliability.RecordRankHook`). Shared by the frozen-teacher
     and the distributed-consistency tests.
 
     Returns:

@@ -22,7 +22,7 @@ import pickle
 from pathlib import Path
 from typing import Any, Callable, Dict
 
-import _helpers as H
+from utils import reliability as H
 import pytest
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer

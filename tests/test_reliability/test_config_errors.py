@@ -11,7 +11,7 @@ hint stage) and ``LossWeightScheduleHook`` (the lambda schedule's span).
 from pathlib import Path
 from typing import Any, Dict, List
 
-import _helpers as H
+from utils import reliability as H
 import pytest
 import torch
 from mmengine.runner import Runner

@@ -21,7 +21,7 @@ import signal
 import time
 from pathlib import Path
 
-import _helpers as H
+from utils import reliability as H
 import torch
 
 #: Seconds within which the job must end after a rank is killed.

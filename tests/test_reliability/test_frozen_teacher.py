@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict
 
-import _helpers as H
+from utils import reliability as H
 import pytest
 import torch
 from mmengine.runner import Runner

@@ -17,7 +17,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-import _helpers as H
+from utils import reliability as H
 import pytest
 import torch
 from mmengine.runner import checkpoint as mmengine_checkpoint

@@ -18,7 +18,7 @@ import signal
 import time
 from pathlib import Path
 
-import _helpers as H
+from utils import reliability as H
 import pytest
 
 from fitnets_mm.compat.launcher_watchdog import (DEFAULT_CPU_TIMEOUT_S,

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-import _helpers as H
+from utils import reliability as H
 import pytest
 import torch
 from mmengine.hooks import Hook

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-import _helpers as H
+from utils import reliability as H
 import pytest
 from mmengine.runner import Runner
 

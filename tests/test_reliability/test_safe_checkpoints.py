@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
-import _helpers as H
+from utils import reliability as H
 import pytest
 import torch
 from mmengine.runner import Runner

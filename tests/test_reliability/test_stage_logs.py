@@ -9,7 +9,7 @@ first epoch it runs is not the first of the run.
 import re
 from pathlib import Path
 
-import _helpers as H
+from utils import reliability as H
 from mmengine.runner import Runner
 
 

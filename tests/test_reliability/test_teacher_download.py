@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Tuple
 
-import _helpers as H
+from utils import reliability as H
 import pytest
 import torch
 from mmrazor.registry import MODELS

@@ -5,7 +5,7 @@ Protection: ``tools/test.py`` builds the model without ``teacher_ckpt``.
 """
 from pathlib import Path
 
-import _helpers as H
+from utils import reliability as H
 import pytest
 from mmengine.runner import Runner
 

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-import _helpers as H
+from utils import reliability as H
 import pytest
 import torch
 from mmengine.runner import Runner

@@ -14,7 +14,7 @@ from mmengine.registry import init_default_scope
 from mmpretrain.apis import ImageClassificationInferencer, get_model
 from mmpretrain.datasets import CIFAR10
 
-from fitnets_tool_helpers import (FITNET_CIFAR10, REPO_ROOT, STUDENT_CONFIG,
+from utils.tool_checkpoints import (FITNET_CIFAR10, REPO_ROOT, STUDENT_CONFIG,
                                   run_tool, tiny_checkpoint, write_images)
 from fitnets_mm.export import export_student, student_checkpoint
 

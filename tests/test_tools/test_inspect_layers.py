@@ -7,7 +7,7 @@ from typing import Dict, List
 import pytest
 from torch import nn
 
-from fitnets_tool_helpers import REPO_ROOT, run_tool
+from utils.tool_checkpoints import REPO_ROOT, run_tool
 
 TOOL = 'tools/analysis/inspect_layers.py'
 CONFIG = REPO_ROOT / 'configs' / 'fitnet_cifar10.py'

@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from fitnets_tool_helpers import run_tool, tiny_checkpoint, write_images
+from utils.tool_checkpoints import run_tool, tiny_checkpoint, write_images
 from fitnets_mm.analysis import (COLUMNS, compute_hint_maps, load_images,
                                  plot_hint_figure, preprocess_images,
                                  save_hint_figure)

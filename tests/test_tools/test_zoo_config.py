@@ -17,6 +17,8 @@ from mmengine.hub import get_config
 from mmengine.runner import load_checkpoint
 from mmrazor.registry import MODELS
 
+from utils.configs import kd_distiller_cfg
+
 ZOO_CFG = 'mmpretrain::resnet/resnet18_8xb16_cifar10.py'
 
 
@@ -75,16 +77,6 @@ def test_zoo_teacher_for_distillation(http_server: Tuple[Path, str]) -> None:
             architecture=dict(cfg_path=ZOO_CFG, pretrained=False),
             teacher=dict(cfg_path=ZOO_CFG, pretrained=False),
             teacher_ckpt=local_url,
-            distiller=dict(
-                type='ConfigurableDistiller',
-                student_recorders=dict(
-                    fc=dict(type='ModuleOutputs', source='head.fc')),
-                teacher_recorders=dict(
-                    fc=dict(type='ModuleOutputs', source='head.fc')),
-                distill_losses=dict(loss_kd=dict(type='KDSoftCELoss')),
-                loss_forward_mappings=dict(
-                    loss_kd=dict(
-                        preds_S=dict(from_student=True, recorder='fc'),
-                        preds_T=dict(from_student=False, recorder='fc'))))))
+            distiller=kd_distiller_cfg()))
     for key, value in algorithm.teacher.state_dict().items():
         torch.testing.assert_close(value, state[key])

@@ -12,7 +12,7 @@
 # crop/flip augmentation instead of GCN + ZCA whitening; SGD instead of
 # the authors' pylearn2 schedules.
 _base_ = [
-    '../../_base_/datasets/cifar10_bs128.py',
+    '../../_base_/models/maxout_cifar10.py',
     '../../_base_/models/fitnets_logits_kd.py',
     '../../_base_/schedules/fitnets_two_stage_sgd.py',
     '../../_base_/default_runtime.py',
@@ -20,28 +20,8 @@ _base_ = [
 
 model = dict(
     input_shape=(3, 32, 32),
-    architecture=dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        data_preprocessor={{_base_.data_preprocessor}},
-        backbone=dict(type='FitNetCIFAR', arch='fitnet4'),
-        neck=None,
-        head=dict(
-            type='LinearClsHead',
-            num_classes=10,
-            in_channels=500,
-            loss=dict(type='CrossEntropyLoss', loss_weight=1.0))),
-    teacher=dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        data_preprocessor={{_base_.data_preprocessor}},
-        backbone=dict(type='FitNetCIFAR', arch='teacher'),
-        neck=None,
-        head=dict(
-            type='LinearClsHead',
-            num_classes=10,
-            in_channels=500,
-            loss=dict(type='CrossEntropyLoss', loss_weight=1.0))),
+    architecture={{_base_.fitnet4_cifar10}},
+    teacher={{_base_.maxout_teacher_cifar10}},
     teacher_ckpt='work_dirs/maxout-teacher_1xb128_cifar10/epoch_200.pth',
     hints=[
         dict(

@@ -2,11 +2,9 @@
 # 1-4 configs load its checkpoint as `teacher_ckpt`.
 #   python tools/train.py configs/fitnets/paper/maxout-teacher_1xb128_cifar10.py
 _base_ = [
-    '../../_base_/datasets/cifar10_bs128.py',
     '../../_base_/models/maxout-teacher_cifar10.py',
     '../../_base_/default_runtime.py',
 ]
-model = dict(data_preprocessor={{_base_.data_preprocessor}})
 
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))

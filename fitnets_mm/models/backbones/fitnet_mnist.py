@@ -1,16 +1,15 @@
 """The FitNets paper's MNIST networks: the maxout teacher and thin student."""
-import copy
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict
 
 from mmpretrain.registry import MODELS
 
-from .fitnet_cifar import MaxoutConvNet
+from .maxout_conv_net import MaxoutArchNet
 
 __all__ = ['FitNetMNIST']
 
 
 @MODELS.register_module()
-class FitNetMNIST(MaxoutConvNet):
+class FitNetMNIST(MaxoutArchNet):
     """The MNIST networks of FitNets (Romero et al., ICLR 2015, Sec. 4.2).
 
     ``arch`` picks one of (1x28x28 input; measured with 2 pieces and the
@@ -45,17 +44,21 @@ class FitNetMNIST(MaxoutConvNet):
         constraints are training choices left to the config.
 
     Args:
-        arch (str): ``'teacher'`` or ``'student'``. Defaults to
-            ``'student'``.
+        arch (str, optional): ``'teacher'`` or ``'student'``. Defaults to
+            None (``'student'``).
         num_pieces (int): Linear pieces per maxout unit, in every layer.
             Defaults to 2.
         out_indices (int | Sequence[int]): Indices into ``layers`` whose
             outputs are returned. Defaults to -1 (the last conv layer).
-        flatten_output (bool): Flatten the returned features to (N, D).
-            Defaults to True.
+        flatten_output (bool, optional): Flatten the returned features to
+            (N, D). Defaults to None (True).
         init_cfg (dict | list[dict], optional): Initialization config.
             Defaults to None.
     """
+
+    default_arch = 'student'
+    image_shape = (1, 28, 28)
+    default_flatten_output = True
 
     arch_settings: Dict[str, dict] = {
         'teacher':
@@ -83,22 +86,3 @@ class FitNetMNIST(MaxoutConvNet):
 
     #: The student's guided layer: its middle (4th) conv layer.
     paper_guided_layer: Dict[str, str] = {'student': 'layers.3'}
-
-    def __init__(self,
-                 arch: str = 'student',
-                 num_pieces: int = 2,
-                 out_indices: Union[int, Sequence[int]] = -1,
-                 flatten_output: bool = True,
-                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
-        if arch not in self.arch_settings:
-            raise ValueError(f'`arch` must be one of '
-                             f'{list(self.arch_settings)}, but got {arch!r}.')
-        super().__init__(
-            in_channels=1,
-            input_size=28,
-            num_pieces=num_pieces,
-            out_indices=out_indices,
-            flatten_output=flatten_output,
-            init_cfg=init_cfg,
-            **copy.deepcopy(self.arch_settings[arch]))
-        self.arch = arch

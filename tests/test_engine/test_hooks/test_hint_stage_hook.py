@@ -1,17 +1,13 @@
 """HintStageHook: the end-of-stage-1 checkpoint is kept; stage-1 validation
 is explained."""
-import os.path as osp
-import sys
 
 import pytest
 import torch
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'test_models'))
-import toy_models as tm  # noqa: E402
+from utils import toy_models as tm
 
-from fitnets_mm.compat.safe_checkpoint import safe_load  # noqa: E402
-from fitnets_mm.engine.hooks import HintStageHook  # noqa: E402
+from fitnets_mm.compat.safe_checkpoint import safe_load
+from fitnets_mm.engine.hooks import HintStageHook
 
 
 @pytest.fixture(scope='module')

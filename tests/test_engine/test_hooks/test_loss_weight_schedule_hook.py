@@ -2,7 +2,7 @@
 import pytest
 from mmengine.hooks import Hook
 
-import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
+from utils import toy_models as tm
 
 from fitnets_mm.engine.hooks import LossWeightScheduleHook  # noqa: E402
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
+from utils import toy_models as tm
 
 from fitnets_mm.engine.hooks import MaxNormHook, apply_max_norm  # noqa: E402
 

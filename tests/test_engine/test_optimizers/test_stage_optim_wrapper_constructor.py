@@ -4,7 +4,7 @@ import torch
 from mmengine.optim import build_optim_wrapper
 from mmrazor.registry import MODELS
 
-import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
+from utils import toy_models as tm
 
 from fitnets_mm.engine.optimizers import hint_trained_parameters  # noqa: E402
 

@@ -1,7 +1,7 @@
 """FitNetsTrainLoop: stage per epoch, stage-relative schedulers, checks."""
 import pytest
 
-import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
+from utils import toy_models as tm
 
 
 LR = 0.01

@@ -6,7 +6,7 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
+from utils import toy_models as tm
 
 
 HINT_EPOCHS, KD_EPOCHS = 2, 2  # 4 epochs of 2 iterations

@@ -4,7 +4,7 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
+from utils import toy_models as tm
 
 HINTS = [
     dict(student='backbone.layer1', teacher='backbone.layer1'),

@@ -3,7 +3,7 @@ from collections import Counter
 
 import pytest
 
-import toy_models as tm  # noqa: E402  (tests/test_engine/conftest.py)
+from utils import toy_models as tm
 
 from fitnets_mm.engine.runner import TeacherOnceValLoop  # noqa: E402
 

@@ -1,7 +1,5 @@
 """FitNetsDistill: the two stages, what each trains, and build-time errors."""
 import math
-import os.path as osp
-import sys
 from typing import Dict, List
 
 import pytest
@@ -10,10 +8,9 @@ import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 from mmrazor.registry import MODELS
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import toy_models as tm  # noqa: E402
+from utils import toy_models as tm
 
-from fitnets_mm.models.algorithms import (FitNetsDistill,  # noqa: E402
+from fitnets_mm.models.algorithms import (FitNetsDistill,
                                           NonFiniteLossError)
 
 GUIDED = 'backbone.layer2'

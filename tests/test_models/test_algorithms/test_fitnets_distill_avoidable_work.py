@@ -1,7 +1,5 @@
 """FitNetsDistill does no avoidable work: no teacher loss in stage 2, and no
 host sync for the finite check on accelerators."""
-import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -11,8 +9,7 @@ from fitnets_mm.models.algorithms import FitNetsDistill, NonFiniteLossError
 from mmrazor.models.algorithms import SingleTeacherDistill  # noqa: I100
 from mmrazor.registry import MODELS
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import toy_models as tm  # noqa: E402
+from utils import toy_models as tm
 
 
 @pytest.fixture(autouse=True)

@@ -1,18 +1,15 @@
 """FSPDistill: FSP pairs (and FitNets hints) as the stage-1 objective."""
-import os.path as osp
-import sys
 from typing import Dict
 
 import pytest
 import torch
 from mmengine.optim import OptimWrapper
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import toy_models as tm  # noqa: E402
+from utils import toy_models as tm
 
-from fitnets_mm.models.algorithms import FSPDistill  # noqa: E402
-from fitnets_mm.models.losses import FSPLoss  # noqa: E402
-from mmrazor.registry import MODELS  # noqa: E402,I100
+from fitnets_mm.models.algorithms import FSPDistill
+from fitnets_mm.models.losses import FSPLoss
+from mmrazor.registry import MODELS  # noqa: I100
 
 # One pair in the toy ResNet-18's second stage: the output of its first
 # block and the stage's output (8 x 8 maps; 4 student and 8 teacher

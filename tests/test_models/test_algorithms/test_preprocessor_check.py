@@ -1,18 +1,16 @@
 """A student without the dataset's preprocessor never trains un-normalised."""
 import copy
 import os.path as osp
-import sys
 
 import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmrazor.registry import MODELS
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import toy_models as tm  # noqa: E402
+from utils import toy_models as tm
 
 from fitnets_mm.models.algorithms.preprocessor_check import \
-    DataPreprocessorMismatch  # noqa: E402
+    DataPreprocessorMismatch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))

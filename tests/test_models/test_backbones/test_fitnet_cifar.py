@@ -1,4 +1,4 @@
-"""Tests for the FitNets CIFAR-10 networks and the generic MaxoutConvNet."""
+"""Tests for the FitNets CIFAR-10 networks."""
 import pytest
 import torch
 from mmengine.model import BaseModule
@@ -141,36 +141,3 @@ def test_bad_arch_and_out_indices():
         FitNetCIFAR(arch='fitnet1', out_indices=10)
     with pytest.raises(ValueError, match='at least one'):
         FitNetCIFAR(arch='fitnet1', out_indices=())
-
-
-def test_maxout_conv_net_from_stage_specs():
-    net = MODELS.build(
-        dict(
-            type='MaxoutConvNet',
-            stages=[
-                dict(channels=[4, 6], kernel_size=[5, 3], padding=[2, 1]),
-                dict(channels=8, pool_size=None, num_pieces=3),
-            ],
-            in_channels=1,
-            input_size=(8, 12),
-            fc_channels=5,
-            fc_pieces=4,
-            out_indices=(0, 1, 2, 3)))
-    assert [layer.num_pieces for layer in net.layers] == [2, 2, 3, 4]
-    assert net.layers[0].pool is None and net.layers[1].pool is not None
-    assert net.out_shapes == [(4, 8, 12), (6, 4, 6), (8, 4, 6), (5, )]
-    outs = net(torch.randn(2, 1, 8, 12))
-    assert [tuple(o.shape[1:]) for o in outs] == net.out_shapes
-
-
-@pytest.mark.parametrize('stages,match', [
-    ([], 'non-empty list'),
-    ([dict(channels=[4], stride=2)], r"unknown keys \['stride'\]"),
-    ([dict(channels=[])], 'needs `channels`'),
-    ([dict(channels=[4, 4], kernel_size=[3])], 'one value per conv layer'),
-    ([dict(channels=[4], kernel_size=5, padding=0)] * 2,
-     r'\(8, 8\) is too small for layer 1'),
-])
-def test_maxout_conv_net_rejects_bad_specs(stages, match):
-    with pytest.raises(ValueError, match=match):
-        MaxoutConvNet(stages=stages, input_size=8)

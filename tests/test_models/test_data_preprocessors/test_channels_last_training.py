@@ -1,7 +1,5 @@
 """``channels_last=True`` in the data preprocessor makes the student, the
 teacher and the regressor compute in NHWC, with the same losses."""
-import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -9,8 +7,7 @@ import torch
 from fitnets_mm.models.algorithms import FitNetsDistill  # noqa: F401
 from mmrazor.registry import MODELS  # noqa: I100
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import toy_models as tm  # noqa: E402
+from utils import toy_models as tm
 
 
 @pytest.fixture(autouse=True)

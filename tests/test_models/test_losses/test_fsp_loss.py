@@ -1,7 +1,6 @@
 """FSPLoss: (1/N) sum_x lambda ||G^T(x) - G^S(x)||^2 for one pair of layers."""
 import json
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -13,8 +12,7 @@ from mmpretrain.structures import DataSample  # noqa: I100
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.registry import MODELS
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import toy_models as tm  # noqa: E402
+from utils import toy_models as tm
 
 FIXTURE = osp.join(
     osp.dirname(__file__), '..', '..', 'data', 'fsp_loss_fixture.json')

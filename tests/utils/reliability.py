@@ -7,7 +7,7 @@ second on a CPU core, so whole runs (several processes, kills and resumes)
 fit in a test.
 
 This module is also imported by the training processes that the tests start
-(``custom_imports=['fitnets_mm', '_helpers']`` with this folder on
+(``custom_imports=['fitnets_mm', 'utils.reliability']`` with ``tests/`` on
 ``PYTHONPATH``), so it registers its dataset and hooks on import.
 """
 import contextlib
@@ -33,8 +33,10 @@ from mmengine.registry import HOOKS, OPTIM_WRAPPERS
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-HERE = osp.dirname(osp.abspath(__file__))
-REPO = osp.dirname(osp.dirname(HERE))
+from utils import configs
+
+TESTS = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO = osp.dirname(TESTS)
 TRAIN_PY = osp.join(REPO, 'tools', 'train.py')
 DIST_TRAIN_SH = osp.join(REPO, 'tools', 'dist_train.sh')
 IMG_SIZE = 8
@@ -285,7 +287,8 @@ def fitnets_cfg(work_dir: str,
     cfg = dict(
         default_scope='mmpretrain',
         custom_imports=dict(
-            imports=['fitnets_mm', '_helpers'], allow_failed_imports=False),
+            imports=['fitnets_mm', 'utils.reliability'],
+            allow_failed_imports=False),
         work_dir=work_dir,
         model=dict(
             _scope_='mmrazor',
@@ -295,20 +298,7 @@ def fitnets_cfg(work_dir: str,
             teacher_ckpt=teacher_ckpt,
             input_shape=(3, IMG_SIZE, IMG_SIZE),
             hints=list(hints),
-            distiller=dict(
-                type='ConfigurableDistiller',
-                student_recorders=dict(
-                    logits=dict(type='ModuleOutputs', source='head.fc')),
-                teacher_recorders=dict(
-                    logits=dict(type='ModuleOutputs', source='head.fc')),
-                distill_losses=dict(
-                    loss_kd=dict(type='KDSoftCELoss', tau=3,
-                                 mult_tem_square=False, loss_weight=4.0)),
-                loss_forward_mappings=dict(
-                    loss_kd=dict(
-                        preds_S=dict(from_student=True, recorder='logits'),
-                        preds_T=dict(from_student=False,
-                                     recorder='logits'))))),
+            distiller=configs.kd_distiller_cfg()),
         train_dataloader=dict(
             batch_size=batch_size,
             num_workers=0,
@@ -388,12 +378,12 @@ def free_port() -> int:
 
 
 def subprocess_env(**extra: str) -> Dict[str, str]:
-    """The environment of training processes: this interpreter, this folder
+    """The environment of training processes: this interpreter, ``tests/``
     importable, one thread each (same numerics in every process, no
     oversubscription)."""
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
-        p for p in (HERE, REPO, env.get('PYTHONPATH', '')) if p)
+        p for p in (TESTS, REPO, env.get('PYTHONPATH', '')) if p)
     # ``python`` in tools/dist_train.sh is this interpreter.
     env['PATH'] = os.pathsep.join(
         (osp.dirname(sys.executable), env.get('PATH', '')))

@@ -4,9 +4,8 @@ A thin ResNet-18 (CIFAR stem, 4 base channels) learns from a wider one (8
 base channels) on 16 x 16 inputs: the stages give maps of 16, 8, 4 and 2
 pixels, and one forward takes milliseconds on a CPU.
 
-Test files import it with ``sys.path`` pointing at ``tests/test_models``
-(pytest imports test files by basename; a ``tests`` package is shadowed by
-one that a third-party wheel installs into site-packages).
+Test files import it as ``from utils import toy_models as tm`` (``tests/`` is
+on ``sys.path`` through the ``pythonpath`` setting of ``setup.cfg``).
 """
 import contextlib
 import copy
@@ -24,6 +23,7 @@ from mmpretrain.structures import DataSample
 from torch.utils.data import Dataset
 
 import fitnets_mm  # noqa: F401  (registers the FitNets modules)
+from utils import configs
 
 INPUT_SHAPE = (3, 16, 16)
 NUM_CLASSES = 10
@@ -60,23 +60,9 @@ def classifier_cfg(width: int, num_classes: int = NUM_CLASSES) -> Dict:
 def kd_distiller_cfg(loss_weight: float = KD_WEIGHT,
                      tau: float = KD_TAU) -> Dict:
     """The paper's stage-2 loss ``lambda * H(P_T^tau, P_S^tau)`` on the
-    logits (``head.fc``)."""
-    return dict(
-        type='ConfigurableDistiller',
-        student_recorders=dict(
-            fc=dict(type='ModuleOutputs', source='head.fc')),
-        teacher_recorders=dict(
-            fc=dict(type='ModuleOutputs', source='head.fc')),
-        distill_losses=dict(
-            loss_kd=dict(
-                type='KDSoftCELoss',
-                tau=tau,
-                mult_tem_square=False,
-                loss_weight=loss_weight)),
-        loss_forward_mappings=dict(
-            loss_kd=dict(
-                preds_S=dict(from_student=True, recorder='fc'),
-                preds_T=dict(from_student=False, recorder='fc'))))
+    logits (``head.fc``), as ``configs/_base_/models/fitnets_logits_kd.py``
+    writes it."""
+    return configs.kd_distiller_cfg(tau=tau, loss_weight=loss_weight)
 
 
 def fitnets_cfg(hints: Optional[Sequence[Dict]] = None,
