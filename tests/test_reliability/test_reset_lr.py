@@ -86,7 +86,7 @@ def test_non_finite_advice_names_the_working_command(
                     loss=dict(type='HintLossBreaksAfter', after=1))],
         custom_hooks=[])
     cfg.experiment_name = f'advice_{tmp_path.name}'
-    import test_nonfinite  # noqa: F401  (registers HintLossBreaksAfter)
+    import test_reliability.test_nonfinite  # noqa: F401  (registers HintLossBreaksAfter)
     with pytest.raises(NonFiniteLossError) as err:
         Runner.from_cfg(cfg).train()
     assert '--resume --reset-lr --cfg-options optim_wrapper.optimizer.lr=' \
