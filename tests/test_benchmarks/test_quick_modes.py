@@ -120,6 +120,22 @@ def test_mnist_depth_study_configs_and_report(tmp_path):
     assert (tmp_path / 'depth.png').stat().st_size > 0
 
 
+def test_mnist_evidence_schedules():
+    """The defaults are the measured study's schedules (Table 4: 12 epochs,
+    3 of them hint; depth study: 8 and 2; teacher 5), the depth study's can
+    be set apart, and a hint stage as long as the run is refused."""
+    bench = load_benchmark('mnist_evidence')
+    args = bench.parse_args([])
+    assert (args.epochs, args.hint_epochs, args.depth_epochs,
+            args.depth_hint_epochs, args.teacher_epochs) == (12, 3, 8, 2, 5)
+    args = bench.parse_args(['--depth-epochs', '4', '--depth-hint-epochs',
+                             '1'])
+    assert (args.epochs, args.depth_epochs, args.depth_hint_epochs) == (
+        12, 4, 1)
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--depth-epochs', '2', '--depth-hint-epochs', '2'])
+
+
 @pytest.mark.slow
 def test_step_speed_quick(tmp_path):
     out = _run([
