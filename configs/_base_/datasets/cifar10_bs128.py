@@ -1,4 +1,6 @@
-# CIFAR-10, downloaded to `data_root` by MMPretrain on first use.
+# CIFAR-10, downloaded to `data_root` by MMPretrain on first use: MMPretrain's
+# cifar10_bs16 (same pipelines, normalisation and evaluator) with batches of
+# 128.
 #
 # The loaders stack each batch in the workers (`default_collate`: one uint8
 # tensor per batch instead of 128 tensors), keep their workers between
@@ -15,48 +17,21 @@
 #   crop_flip=dict(padding=4, flip_prob=0.5)  # the recipe's crop and flip
 #       per batch on the device; see ../../fitnets/
 #       fitnets_resnet34-resnet50-thin_1xb128_cifar10_batch-aug.py
-dataset_type = 'CIFAR10'
-data_root = 'data/cifar10/'
-data_preprocessor = dict(
-    type='BatchClsDataPreprocessor',
-    num_classes=10,
-    mean=[125.307, 122.961, 113.8575],
-    std=[51.5865, 50.847, 51.255],
-    to_rgb=False)
+_base_ = ['mmpretrain::_base_/datasets/cifar10_bs16.py']
 
-train_pipeline = [
-    dict(type='RandomCrop', crop_size=32, padding=4),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [dict(type='PackInputs')]
+data_root = 'data/cifar10/'
+data_preprocessor = dict(type='BatchClsDataPreprocessor')
 
 train_dataloader = dict(
     batch_size=128,
-    num_workers=2,
     persistent_workers=True,
     pin_memory=True,
     collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True),
-)
+    dataset=dict(data_root=data_root))
 val_dataloader = dict(
     batch_size=128,
-    num_workers=2,
     persistent_workers=True,
     pin_memory=True,
     collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-)
-val_evaluator = dict(type='Accuracy', topk=(1, ))
+    dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator
