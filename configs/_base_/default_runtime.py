@@ -1,37 +1,26 @@
-# Runtime shared by every fitnets_mm config.
-default_scope = 'mmpretrain'
+# Runtime shared by every fitnets_mm config: MMPretrain's default runtime
+# with what FitNets runs need on top of it.
+_base_ = ['mmpretrain::_base_/default_runtime.py']
+
 # Registers the FitNets components and applies the torch 2.x compat fixes.
 custom_imports = dict(imports=['fitnets_mm'], allow_failed_imports=False)
 
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='auto'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='VisualizationHook', enable=False),
+    # the paper-scale runs have few iterations per epoch
+    logger=dict(interval=50),
+    # keep the best and the last three epochs (HintStageHook, in the
+    # schedules, keeps the end of stage 1 apart as hint_stage_last.pth)
+    checkpoint=dict(max_keep_ckpts=3, save_best='auto'),
     # every rank ends each epoch with rank 0's BatchNorm statistics
     broadcast_buffers=dict(type='mmrazor.BroadcastBuffersHook'),
 )
 
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # nccl on GPUs; fitnets_mm falls back to gloo where CUDA is unavailable.
-    dist_cfg=dict(backend='nccl'),
-)
+# dist_cfg stays MMPretrain's nccl: fitnets_mm falls back to gloo where CUDA
+# is unavailable.
 
-vis_backends = [
-    dict(type='LocalVisBackend'),
-    # dict(type='TensorboardVisBackend'),  # uncomment for TensorBoard
-]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-
-log_level = 'INFO'
-load_from = None
-resume = False
-randomness = dict(seed=None, deterministic=False)
+# TensorBoard or WandB: pip install -e ".[tensorboard]" (or ".[wandb]") and
+# add dict(type='TensorboardVisBackend') to visualizer.vis_backends
+# (README, "Learning curves").
 
 # Stage 1 uses only the front of the student and stage 2 not the regressors,
 # so DistributedDataParallel must tolerate unused parameters; buffers (BN
