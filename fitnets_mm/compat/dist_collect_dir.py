@@ -8,7 +8,8 @@ folder, wherever the job was started, and leave it there.
 :func:`patch_dist_collect_dir` wraps ``Runner.build_evaluator``: every CPU-
 collected metric without a ``collect_dir`` gets ``WORK_DIR/.dist_test``
 (shared by the ranks like the checkpoints; rank 0 removes it after each
-collection). Metrics with their own ``collect_dir`` keep it.
+collection). Metrics with their own ``collect_dir`` keep it, and nothing
+changes in a run that is not distributed (one process collects nothing).
 """
 import functools
 import os.path as osp
@@ -27,6 +28,9 @@ def _build_evaluator(original: Any) -> Any:
     @functools.wraps(original)
     def build_evaluator(self: Any, evaluator: Any) -> Any:
         built = original(self, evaluator)
+        from mmengine.dist import get_world_size
+        if get_world_size() == 1:
+            return built
         for metric in getattr(built, 'metrics', []):
             if getattr(metric, 'collect_device', None) == 'cpu' and \
                     getattr(metric, 'collect_dir', '') is None:

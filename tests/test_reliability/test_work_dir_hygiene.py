@@ -115,12 +115,18 @@ def test_full_disk_names_the_file(tmp_path: Path,
 
 
 def test_distributed_results_are_collected_in_the_work_dir(
-        tmp_path: Path, teacher_ckpt: str) -> None:
+        tmp_path: Path, teacher_ckpt: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = H.fitnets_cfg(str(tmp_path / 'work'), teacher_ckpt)
     cfg.experiment_name = f'hygiene_{tmp_path.name}'
     runner = Runner.from_cfg(cfg)
-    evaluator = runner.build_evaluator(
-        [dict(type='Accuracy'), dict(type='Accuracy', collect_device='gpu')])
+    metrics = [dict(type='Accuracy'), dict(type='Accuracy',
+                                           collect_device='gpu')]
+    alone = runner.build_evaluator(metrics)
+    assert alone.metrics[0].collect_dir is None  # one process: unchanged
+    import mmengine.dist
+    monkeypatch.setattr(mmengine.dist, 'get_world_size', lambda: 2)
+    evaluator = runner.build_evaluator(metrics)
     assert evaluator.metrics[0].collect_dir == str(tmp_path / 'work' /
                                                    '.dist_test')
     assert evaluator.metrics[1].collect_dir is None  # not collected by file
