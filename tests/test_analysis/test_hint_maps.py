@@ -11,21 +11,14 @@ from PIL import Image
 import fitnets_mm  # noqa: F401  (registers FitNetsDistill)
 from fitnets_mm.analysis import (channel_mean, compute_hint_maps, load_images,
                                  preprocess_images, value_range, wants_bgr)
+from utils import toy_models as tm
 
 
 def _classifier(width: int) -> dict:
-    return dict(
-        _scope_='mmpretrain',
-        type='ImageClassifier',
-        backbone=dict(
-            type='ResNet_CIFAR',
-            depth=18,
-            stem_channels=width,
-            base_channels=width,
-            out_indices=(3, )),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=10,
-                  in_channels=8 * width))
+    """The toy classifier, normalised by the algorithm's preprocessor."""
+    cfg = tm.classifier_cfg(width)
+    del cfg['data_preprocessor']
+    return cfg
 
 
 @pytest.fixture(scope='module')

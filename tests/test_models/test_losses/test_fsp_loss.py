@@ -108,16 +108,6 @@ def test_bad_arguments_say_what_was_received():
 def test_drops_into_a_plain_configurable_distiller():
     """MMRazor's SingleTeacherDistill feeds four recorders to the loss."""
 
-    def net(width):
-        return dict(
-            _scope_='mmpretrain', type='ImageClassifier',
-            backbone=dict(type='ResNet_CIFAR', depth=18, stem_channels=width,
-                          base_channels=width, out_indices=(3, )),
-            neck=dict(type='GlobalAveragePooling'),
-            head=dict(type='LinearClsHead', num_classes=10,
-                      in_channels=8 * width,
-                      loss=dict(type='CrossEntropyLoss')))
-
     def rec(source):
         return dict(type='ModuleOutputs', source=source)
 
@@ -130,8 +120,8 @@ def test_drops_into_a_plain_configurable_distiller():
     model = MODELS.build(
         dict(
             type='SingleTeacherDistill',
-            architecture=net(4),
-            teacher=net(4),
+            architecture=tm.classifier_cfg(4),
+            teacher=tm.classifier_cfg(4),
             distiller=dict(
                 type='ConfigurableDistiller',
                 student_recorders=recorders,
