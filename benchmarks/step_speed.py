@@ -30,8 +30,9 @@ within each round:
   student feature + ``L2Loss``, plus logits KD, as its published
   ``fitnets_backbone_logits_*`` config.
 * with ``--compile``: ``stage2_compiled`` / ``stage1_compiled``:
-  ``torch.compile(model.train_step)``, what mmengine's ``compile=True``
-  does (first steps compile; they are the warm-up).
+  ``torch.compile(model.train_step)`` with inductor's layout optimisation
+  off, what mmengine's ``compile=dict(options=dict(layout_optimization=
+  False))`` does (first steps compile; they are the warm-up).
 
 Peak memory: each variant runs again in its own forked child process, which
 builds its model, reads its resident set (``VmRSS``), runs a few steps and
@@ -61,6 +62,10 @@ VARIANTS = ('floor', 'floor_copy', 'stage2', 'stage2_cl', 'td_stage2',
             'floor_hint', 'stage1', 'stage1_cl', 'td_stage1',
             'mmrazor_joint')
 COMPILED = ('stage2_compiled', 'stage1_compiled')
+#: Inductor's options for the compiled variants: its channels_last layout
+#: optimisation corrupts the heap in the backward of the CPU convolutions on
+#: torch 2.14.1 (README, "channels_last and torch.compile").
+COMPILE_OPTIONS = dict(layout_optimization=False)
 LABELS = {
     'floor': '(a) floor: hand-written PyTorch KD step',
     'floor_copy': '(a2) floor, second copy (noise control)',
@@ -387,7 +392,7 @@ def make_step(name: str, batch: int) -> Callable[[], float]:
     wrapper = OptimWrapper(_sgd(params))
     train_step = model.train_step
     if name.endswith('_compiled'):
-        train_step = torch.compile(model.train_step)
+        train_step = torch.compile(model.train_step, options=COMPILE_OPTIONS)
 
     def step() -> float:
         log_vars = train_step(data, wrapper)

@@ -9,7 +9,7 @@
 # asynchronous copies and two options, off here:
 #   channels_last=True  # NHWC inputs, so the convolutions of the student,
 #       the teacher and the regressor run in NHWC: a training step of the
-#       ResNet pair took 0.85x (stage 2) and 0.63x (stage 1) as long on the
+#       ResNet pair took 0.76x (stage 2) and 0.73x (stage 1) as long on the
 #       2-core CPU (benchmarks/results/step_speed.md). Off by default:
 #       MMRazor's feature losses that `.view` their inputs (e.g. L2Loss)
 #       fail on NHWC features. On: --cfg-options
