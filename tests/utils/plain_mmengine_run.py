@@ -104,7 +104,8 @@ def _report(runner: Any, work_dir: str) -> Dict[str, Any]:
     """What the run left: weights, buffers, optimizer state, logged values,
     files and the checkpoint's layout (times and dates left out)."""
     import torch
-    ckpt_name = open(osp.join(work_dir, 'last_checkpoint')).read().strip()
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        ckpt_name = f.read().strip()
     ckpt = torch.load(ckpt_name, map_location='cpu', weights_only=False)
     files = sorted(
         re.sub(r'\d{8}_\d{6}', 'TIME', osp.relpath(osp.join(d, f), work_dir))
@@ -116,7 +117,8 @@ def _report(runner: Any, work_dir: str) -> Dict[str, Any]:
             for k, v in json.loads(line).items()
             if k not in ('time', 'data_time', 'eta', 'memory')
         } for line in f]
-    log = open(osp.join(log_dir, osp.basename(log_dir) + '.log')).read()
+    with open(osp.join(log_dir, osp.basename(log_dir) + '.log')) as f:
+        log = f.read()
     return dict(
         state=[(k, v.tolist()) for k, v in runner.model.state_dict().items()],
         checkpoint_state=[(k, v.tolist())
