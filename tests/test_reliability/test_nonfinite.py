@@ -6,8 +6,9 @@ the last good checkpoint on disk stays loadable and finite. Weights that
 become non-finite are never saved: :class:`FiniteWeightsGuardHook` stops the
 run before ``CheckpointHook`` deletes or writes anything.
 
-Protections: ``FitNetsDistill.parse_losses`` and
-:class:`fitnets_mm.engine.hooks.FiniteWeightsGuardHook`.
+Protections: :class:`fitnets_mm.engine.hooks.FiniteLossGuardHook` and
+:class:`fitnets_mm.engine.hooks.FiniteWeightsGuardHook`, which
+``FitNetsTrainLoop`` adds to every run.
 """
 import math
 from pathlib import Path
@@ -24,8 +25,8 @@ from mmrazor.registry import MODELS
 
 from fitnets_mm.compat import safe_load
 from fitnets_mm.engine.hooks import (FiniteWeightsGuardHook,
+                                     NonFiniteLossError,
                                      NonFiniteWeightsError)
-from fitnets_mm.models.algorithms.fitnets_distill import NonFiniteLossError
 from fitnets_mm.models.losses import HintLoss
 
 
@@ -113,8 +114,11 @@ def test_nan_hint_loss_stops_training(tmp_path: Path,
     with pytest.raises(NonFiniteLossError) as err:
         runner.train()
     message = str(err.value)
-    for part in ('hint.loss_ht', "stage 'hint'", 'iteration 6'):
+    work_dir = tmp_path / 'work'
+    for part in ('hint.loss_ht', "stage 'hint'", 'iteration 6',
+                 f'--resume {work_dir / "epoch_1.pth"} --reset-lr'):
         assert part in message, f'{part!r} not in {message}'
+    assert '\n' not in message
     # Stopped before the update: the weights in memory are finite too.
     assert FiniteWeightsGuardHook.first_non_finite(
         runner.model.state_dict()) is None

@@ -19,7 +19,7 @@ from utils import reliability as H
 import pytest
 from mmengine.runner import Runner
 
-from fitnets_mm.models.algorithms.fitnets_distill import NonFiniteLossError
+from fitnets_mm.engine.hooks import NonFiniteLossError
 
 
 def _train_cli(*args: str) -> None:

@@ -1,8 +1,9 @@
 """Hooks: the lambda schedule, max-norm constraints, stage-1 validation,
-the finite-weights checkpoint guard, rank-0 buffers for every rank."""
+the finite-loss and finite-weights guards, rank-0 buffers for every rank."""
 from .broadcast_buffers_hook import BroadcastBuffersHook
 from .finite_checkpoint_hook import (FiniteWeightsGuardHook,
                                      NonFiniteWeightsError)
+from .finite_loss_hook import FiniteLossGuardHook, NonFiniteLossError
 from .hint_stage_hook import HintStageHook
 from .hint_validation_hook import HintValidationHook
 from .loss_weight_schedule_hook import LossWeightScheduleHook
@@ -10,11 +11,13 @@ from .max_norm_hook import MaxNormHook, apply_max_norm
 
 __all__ = [
     'BroadcastBuffersHook',
+    'FiniteLossGuardHook',
     'FiniteWeightsGuardHook',
     'HintStageHook',
     'HintValidationHook',
     'LossWeightScheduleHook',
     'MaxNormHook',
+    'NonFiniteLossError',
     'NonFiniteWeightsError',
     'apply_max_norm',
 ]

@@ -6,6 +6,8 @@ from mmengine.hooks import CheckpointHook, Hook
 from mmengine.model import is_model_wrapper
 from mmrazor.registry import HOOKS
 
+from .resume_advice import resume_advice
+
 __all__ = ['FiniteWeightsGuardHook', 'NonFiniteWeightsError']
 
 
@@ -17,7 +19,7 @@ class NonFiniteWeightsError(FloatingPointError):
 class FiniteWeightsGuardHook(Hook):
     """Stop training instead of saving non-finite weights.
 
-    ``FitNetsDistill.parse_losses`` stops on a non-finite loss before the
+    :class:`FiniteLossGuardHook` stops on a non-finite loss before the
     update, but an update with finite losses can still overflow a weight (a
     huge learning rate, say). Saved, such a checkpoint would become the one
     ``--resume auto`` picks, and ``CheckpointHook`` (``max_keep_ckpts``,
@@ -109,11 +111,8 @@ class FiniteWeightsGuardHook(Hook):
                 f'entry {name!r} has {num_nan} NaN and {num_inf} Inf of '
                 f'{tensor.numel()} values; expected finite weights. Refusing '
                 'to save them: the checkpoints already on disk were left '
-                'untouched. Resume from the last checkpoint with a lower '
-                'learning rate (python tools/train.py CONFIG --resume '
-                '--reset-lr --cfg-options optim_wrapper.optimizer.lr=LR; '
-                'without --reset-lr, --resume restores the saved learning '
-                'rate) or with gradient clipping.')
+                'untouched. Lower the learning rate or enable gradient '
+                f'clipping. {resume_advice(runner)}.')
 
     def _check_model(self, runner: Any, iteration: int) -> None:
         self._check(runner, {'state_dict': self._model(runner).state_dict()},

@@ -26,8 +26,8 @@ class HintStageHook(Hook):
       each stage-1 validation the log says so, with the chance level.
 
     Note:
-        Works with :class:`FitNetsTrainLoop` (``train_cfg.type``); with any
-        other loop (no ``stage_of``) it does nothing. The priority
+        :class:`FitNetsTrainLoop` adds it to every run with a stage 1 that
+        has none; with any other loop (no ``stage_of``) it does nothing. The priority
         ``'VERY_LOW'`` runs it after ``FiniteWeightsGuardHook``, which
         refuses to save non-finite weights. Only rank 0 writes.
 
@@ -52,6 +52,13 @@ class HintStageHook(Hook):
             return None
         return stage_of(epoch)
 
+    @staticmethod
+    def _label(runner: Any) -> str:
+        """The loop's name of stage 1, e.g. ``'FSP stage 1 (fsp)'``."""
+        label = getattr(getattr(runner, '_train_loop', None), 'stage_label',
+                        None)
+        return label('hint') if label else 'FitNets stage 1 (hint)'
+
     def after_train_epoch(self, runner: Any) -> None:
         """Save the state after the last hint epoch (``runner.epoch``)."""
         epoch = runner.epoch  # 0-based index of the epoch just trained
@@ -59,7 +66,7 @@ class HintStageHook(Hook):
                 and self._stage_of(runner, epoch + 1) != 'hint'):
             runner.save_checkpoint(runner.work_dir, self.filename)
             print_log(
-                f'End of FitNets stage 1 (hint) at epoch {epoch + 1}: kept '
+                f'End of {self._label(runner)} at epoch {epoch + 1}: kept '
                 f'as {self.filename} in {runner.work_dir} (the regressors '
                 'are dropped in stage 2; use it with visualize_hints.py)',
                 logger='current')
@@ -81,7 +88,7 @@ class HintStageHook(Hook):
         chance = (f', chance is {100 / classes:.2f} % for {classes} classes'
                   if classes else '')
         print_log(
-            'FitNets stage 1 (hint): the student\'s classifier head is not '
+            f'{self._label(runner)}: the student\'s classifier head is not '
             'trained in this stage (only the layers up to the guided layer '
             'and the regressor are), so this validation measures an '
             f'untrained head{chance}; accuracy means something from stage 2 '

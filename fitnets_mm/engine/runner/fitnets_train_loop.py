@@ -8,7 +8,14 @@ from mmengine.runner import EpochBasedTrainLoop
 from mmrazor.registry import LOOPS
 from torch.utils.data import DataLoader
 
+from ..hooks import FiniteLossGuardHook, FiniteWeightsGuardHook, HintStageHook
+
 __all__ = ['FitNetsTrainLoop']
+
+#: Hooks every run of this loop has, added where the config has none (a
+#: config that restates ``custom_hooks`` cannot drop them); the last only
+#: with a stage 1.
+REQUIRED_HOOKS = (FiniteLossGuardHook, FiniteWeightsGuardHook, HintStageHook)
 
 
 @LOOPS.register_module()
@@ -35,6 +42,10 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
     stage steps its own optimizer. Either way the state follows from the
     epoch index, so resuming is exact.
 
+    Every run gets the hooks in :data:`REQUIRED_HOOKS` (the finite-loss
+    and finite-weights guards, and with a stage 1 :class:`HintStageHook`):
+    those the config does not register are added, and the log says which.
+
     Note:
         mmengine's ``ConstantLR`` (and ``ConstantMomentum``) with ``end=e``
         lifts its factor at step ``e - 1``, so it would leave the stage's
@@ -48,7 +59,7 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
         hint_epochs (int | list[int]): Epochs of stage 1 (hint training); 0
             for plain KD. A list, one entry per hint pair, trains the hints
             one after another, block by block (the authors' form; see
-            :class:`HintBlocks`) for that many epochs each; an int trains
+            :class:`StageOneForward`) for that many epochs each; an int trains
             all pairs jointly.
         kd_epochs (int): Epochs of stage 2 (knowledge distillation).
         val_begin (int): The epoch that begins validating. Defaults to 1.
@@ -98,6 +109,44 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
         runner.param_schedulers = self._resolve_stage_schedulers(
             runner.param_schedulers)
         self._logged_stage: Optional[str] = None
+        self._add_required_hooks(runner)
+
+    def _add_required_hooks(self, runner: Any) -> None:
+        """Register each of :data:`REQUIRED_HOOKS` the runner lacks."""
+        needed = REQUIRED_HOOKS if self.hint_epochs else REQUIRED_HOOKS[:2]
+        added = [hook for hook in needed
+                 if not any(isinstance(h, hook) for h in runner.hooks)]
+        for hook in added:
+            runner.register_hook(hook())
+        if added:
+            runner.logger.info(
+                'FitNetsTrainLoop added '
+                f'{", ".join(h.__name__ for h in added)} (every '
+                f'{self.method_name()} run has them; the config did not '
+                'register them).')
+
+    def method_name(self) -> str:
+        """``'FitNets'``, ``'FSP'`` or ``'FitNets+FSP'``: what stage 1
+        trains."""
+        algorithm = self._algorithm_of(self.runner.model)
+        fsp = bool(getattr(algorithm, 'fsp_pairs', None))
+        hints = bool(getattr(algorithm, 'fitnets_hints',
+                             getattr(algorithm, 'hint_pairs', None)))
+        return 'FSP' if fsp and not hints else \
+            'FitNets+FSP' if fsp else 'FitNets'
+
+    def stage_label(self, stage: str) -> str:
+        """How the log names ``stage``, e.g. ``'FitNets stage 1 (hint)'``,
+        ``'FSP stage 1 (fsp)'``, ``'FSP stage 2 (task loss)'``."""
+        algorithm = self._algorithm_of(self.runner.model)
+        method = self.method_name()
+        if stage == 'hint':
+            kind = {'FSP': 'fsp', 'FitNets+FSP': 'hint+fsp'}.get(method,
+                                                                 'hint')
+            return f'{method} stage 1 ({kind})'
+        distiller = getattr(algorithm, 'distiller', None)
+        kd = len(getattr(distiller, 'distill_losses', None) or ()) > 0
+        return f'{method} stage 2 ({"kd" if kd else "task loss"})'
 
     def _check_blocks(self, blocks: Sequence[int], runner: Any) -> List[int]:
         """Check ``hint_epochs`` given per hint pair (sequential hints)."""
@@ -230,9 +279,8 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
                 self._forget_stage_logs()
             begin, end = self.stage_span(stage)
             self.runner.logger.info(
-                f'FitNets stage {"1 (hint)" if stage == "hint" else "2 (kd)"}'
-                f' from epoch {self._epoch + 1}: stage epochs {begin + 1}-'
-                f'{end} of {self._max_epochs}.')
+                f'{self.stage_label(stage)} from epoch {self._epoch + 1}: '
+                f'stage epochs {begin + 1}-{end} of {self._max_epochs}.')
             self._logged_stage = stage
         super().run_epoch()
 

@@ -86,8 +86,11 @@ def check_data_preprocessors(algorithm: nn.Module, teacher: nn.Module,
     algorithm's preprocessor, which prepares the batches of both networks.
 
     A teacher whose own preprocessor does not normalise (e.g. a model dict
-    written without one) says nothing about its training inputs, so nothing
-    is checked against it.
+    written without one) says nothing about its training inputs; then the
+    algorithm's must normalise, as every dataset config of this project
+    does, or training would run on raw pixels with nothing to say so. Raw
+    inputs on purpose are written as an identity normalisation
+    (``mean=[0.0, ...], std=[1.0, ...]``).
 
     Args:
         algorithm (nn.Module): The algorithm's ``data_preprocessor``.
@@ -97,14 +100,23 @@ def check_data_preprocessors(algorithm: nn.Module, teacher: nn.Module,
             data_preprocessor)'``.
 
     Raises:
-        DataPreprocessorMismatch: The teacher normalises and the algorithm
-            does not, or both normalise with a different mean, std or
-            channel order.
+        DataPreprocessorMismatch: The algorithm does not normalise, or
+            normalises with another mean, std or channel order than a
+            teacher that does.
     """
     ours = describe_normalisation(algorithm)
     theirs = describe_normalisation(teacher)
     if theirs['mean'] is None:
-        return
+        if ours['mean'] is not None:
+            return
+        raise DataPreprocessorMismatch(
+            f'The data preprocessor that prepares the inputs of student and '
+            f'teacher, {source}, is {_text(ours)}, and so is the teacher\'s: '
+            'training would run on raw pixels; expected a normalising one. '
+            f'{HOW_TO_FIX} For raw inputs on purpose, set an identity '
+            "normalisation: model.data_preprocessor=dict(type="
+            "'mmpretrain.ClsDataPreprocessor', mean=[0.0], std=[1.0]) (one "
+            'value per channel).')
     if ours['mean'] is not None and _same(ours['mean'], theirs['mean']) \
             and _same(ours['std'], theirs['std']) \
             and ours['channel_conversion'] == theirs['channel_conversion']:

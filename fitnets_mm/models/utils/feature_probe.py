@@ -1,5 +1,5 @@
 """Learn the outputs of named layers by one forward on a dummy input."""
-from typing import Dict, Sequence
+from typing import Any, Dict, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -12,7 +12,8 @@ __all__ = ['probe_features']
 @torch.no_grad()
 def probe_features(model: nn.Module, paths: Sequence[str],
                    input_shape: Sequence[int],
-                   role: str = 'layer') -> Dict[str, torch.Tensor]:
+                   role: str = 'layer',
+                   whole: bool = False) -> Tuple[Dict[str, Any], Any]:
     """Run ``model`` once on zeros of ``(1, *input_shape)`` in eval mode and
     return the outputs of ``paths``.
 
@@ -23,23 +24,38 @@ def probe_features(model: nn.Module, paths: Sequence[str],
         input_shape (Sequence[int]): Shape of one input (C, H, W).
         role (str): What the paths name, for error messages.
             Defaults to ``'layer'``.
+        whole (bool): Run the whole forward and return its output too;
+            otherwise the forward stops after the last of ``paths``.
+            Defaults to False.
 
     Returns:
-        dict[str, torch.Tensor]: The output of each path for the one input.
+        tuple[dict[str, Any], Any]: The output of each path for the one
+        input, and the model's output (None unless ``whole``).
 
     Raises:
-        RuntimeError: The forward failed on that input shape.
+        RuntimeError: The forward failed on that input shape, or did not
+            run one of ``paths``.
     """
     shape = (1, ) + tuple(int(s) for s in input_shape)
     was_training = model.training
     model.eval()
-    recorder = FeatureRecorder(model, paths, stop=True, role=role)
+    recorder = FeatureRecorder(model, paths, stop=not whole, role=role)
+    output = []
+
+    def forward() -> None:
+        try:
+            output.append(model(torch.zeros(shape), mode='tensor'))
+        except RuntimeError as err:  # e.g. a shape mismatch
+            raise RuntimeError(
+                f'Probe forward of the {role}s {list(paths)} on input shape '
+                f'{shape} failed: {err}. Set `input_shape` to the shape of '
+                'one training input.') from err
+
     try:
-        return recorder.run(lambda: model(torch.zeros(shape), mode='tensor'))
-    except RuntimeError as err:
-        raise RuntimeError(
-            f'Probe forward of the {role}s {list(paths)} on input shape '
-            f'{shape} failed: {err}. Set `input_shape` to the shape of one '
-            'training input.') from err
+        # A layer the forward never calls: the recorder's own error says
+        # so; the input shape is not the cause.
+        feats = recorder.run(forward)
     finally:
         model.train(was_training)
+        recorder.remove()
+    return feats, output[0] if output else None

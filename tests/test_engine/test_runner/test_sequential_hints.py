@@ -101,3 +101,33 @@ def test_best_weights_are_selected_per_block(tmp_path):
         ['hint.loss_ht1']
     # the best of each block is reloaded at the end of the block
     assert log.count('Hint phase ends: reloaded the best') == 2
+
+
+FSP_LAYER2 = dict(student=('backbone.layer2.0', 'backbone.layer2'),
+                  teacher=('backbone.layer2.0', 'backbone.layer2'),
+                  connector=dict())
+
+
+@pytest.mark.parametrize('model', [
+    dict(type='FSPDistill', hints=HINTS),
+    dict(type='FSPDistill', hints=HINTS[:1], fsp_pairs=[FSP_LAYER2]),
+], ids=['fsp-type-with-hints', 'hint-then-fsp-pair'])
+def test_fsp_distill_trains_one_block_at_a_time(tmp_path, model):
+    """Each block of the sequential loop trains its own pair alone, whatever
+    the kind of the pairs (issue 19: FSPDistill trained all jointly)."""
+    cfg = tm.fitnets_cfg(hints=model.pop('hints'))
+    cfg.update(model)
+    runner = tm.build_runner(work_dir=str(tmp_path), model=cfg,
+                             hint_epochs=[1, 1], kd_epochs=1)
+    runner.train()
+    lines = [ln for ln in tm.read_log(runner).splitlines()
+             if 'Epoch(train)' in ln]
+    first = [ln for ln in lines if 'Epoch(train) [1]' in ln]
+    second = [ln for ln in lines if 'Epoch(train) [2]' in ln]
+    names = ('hint.loss_ht0', 'hint.loss_ht1') if 'fsp_pairs' not in model \
+        else ('hint.loss_ht', 'fsp.loss_fsp')
+    assert first and all(names[0] in ln and names[1] not in ln
+                         for ln in first), first
+    assert second and all(names[1] in ln and names[0] + ':' not in ln
+                          for ln in second), second
+    tm.reset_runner_state()
