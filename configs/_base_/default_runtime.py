@@ -8,11 +8,20 @@ custom_imports = dict(imports=['fitnets_mm'], allow_failed_imports=False)
 default_hooks = dict(
     # the paper-scale runs have few iterations per epoch
     logger=dict(interval=50),
-    # keep the best and the last three epochs (HintStageHook, in the
-    # schedules, keeps the end of stage 1 apart as hint_stage_last.pth)
+    # keep the best and the last three epochs (hint_stage below keeps the
+    # end of stage 1 apart as hint_stage_last.pth)
     checkpoint=dict(max_keep_ckpts=3, save_best='auto'),
     # every rank ends each epoch with rank 0's BatchNorm statistics
     broadcast_buffers=dict(type='mmrazor.BroadcastBuffersHook'),
+    # The parts every run needs, here rather than in custom_hooks, which a
+    # leaf that restates the list would drop (FitNetsTrainLoop also adds
+    # any a config lacks). A NaN/Inf loss stops training before the
+    # update; NaN/Inf weights are never saved over the last good
+    # checkpoint; a two-stage run keeps the end of stage 1 as
+    # hint_stage_last.pth (with other loops it does nothing).
+    finite_loss=dict(type='mmrazor.FiniteLossGuardHook'),
+    finite_weights=dict(type='mmrazor.FiniteWeightsGuardHook'),
+    hint_stage=dict(type='mmrazor.HintStageHook'),
 )
 
 # dist_cfg stays MMPretrain's nccl: fitnets_mm falls back to gloo where CUDA

@@ -26,8 +26,6 @@ model = dict(
                 gt_labels=dict(
                     recorder='gt_labels', from_student=True, data_idx=1)))))
 
-# DKD has its own weights (alpha, beta): no lambda schedule.
-custom_hooks = [
-    dict(type='mmrazor.FiniteWeightsGuardHook'),
-    dict(type='mmrazor.HintStageHook'),
-]
+# DKD has its own weights (alpha, beta): no lambda schedule (the guards
+# and HintStageHook are default_hooks).
+custom_hooks = []

@@ -56,5 +56,4 @@ custom_hooks = [
         loss_names='loss_kd',
         start=4.0,
         end=1.0),
-    dict(type='mmrazor.FiniteWeightsGuardHook'),
 ]

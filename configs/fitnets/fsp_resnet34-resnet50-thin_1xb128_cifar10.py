@@ -46,8 +46,9 @@ model = dict(
     # teacher is not run. Without this line stage 2 is FitNets' KD.
     distiller=dict(_delete_=True, type='ConfigurableDistiller'))
 
-# No KD loss, hence no lambda schedule.
-custom_hooks = [dict(type='mmrazor.FiniteWeightsGuardHook')]
+# No KD loss, hence no lambda schedule (the guards and HintStageHook are
+# default_hooks).
+custom_hooks = []
 
 # The paper's sum over the m x n entries of G does not fit these widths:
 # layer4's G has 512 x 512 entries, and with it stage 1 went from 2.3e4 to

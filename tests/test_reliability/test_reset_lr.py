@@ -78,8 +78,9 @@ def test_reset_lr_needs_resume(capsys: pytest.CaptureFixture,
     assert '--reset-lr needs --resume' in capsys.readouterr().err
 
 
-def test_non_finite_advice_names_the_working_command(
+def test_non_finite_advice_without_a_checkpoint_starts_again(
         tmp_path: Path, teacher_ckpt: str) -> None:
+    """Diverged before any checkpoint: no --resume in the advice."""
     cfg = H.fitnets_cfg(
         str(tmp_path / 'work'), teacher_ckpt, hint_epochs=1, kd_epochs=0,
         hints=[dict(student='backbone.layer2', teacher='backbone.layer2',
@@ -89,6 +90,43 @@ def test_non_finite_advice_names_the_working_command(
     import test_reliability.test_nonfinite  # noqa: F401  (registers HintLossBreaksAfter)
     with pytest.raises(NonFiniteLossError) as err:
         Runner.from_cfg(cfg).train()
-    assert '--resume --reset-lr --cfg-options optim_wrapper.optimizer.lr=' \
-        in str(err.value)
-    assert os.path.basename(H.TRAIN_PY) in str(err.value)
+    message = str(err.value)
+    assert '\n' not in message
+    assert '--resume' not in message
+    assert f'No checkpoint was saved in {tmp_path / "work"} yet' in message
+    # the config: the copy the runner dumped (it was built from a dict)
+    command = re.search(
+        rf'python tools/train\.py (\S+) --work-dir {tmp_path / "work"} '
+        r'--cfg-options optim_wrapper\.optimizer\.lr=LR\.$', message)
+    assert command and os.path.isfile(command.group(1)), message
+
+
+def test_non_finite_advice_is_a_command_that_works(
+        tmp_path: Path, teacher_ckpt: str) -> None:
+    """Diverged in epoch 2: the advised command, run as written (LR
+    filled in), resumes from epoch_1.pth and finishes the run."""
+    import shlex
+    import test_reliability.test_nonfinite  # noqa: F401  (registers KDLossBreaksAfter)
+    from mmengine.config import Config
+    work_dir = tmp_path / 'work'
+    config = H.dump_cfg(
+        H.fitnets_cfg(
+            str(work_dir), teacher_ckpt, hint_epochs=1, kd_epochs=1,
+            **{'model.distiller.distill_losses.loss_kd.type':
+               'KDLossBreaksAfter',
+               'model.distiller.distill_losses.loss_kd.after': 2}),
+        str(tmp_path / 'diverges.py'))
+    with pytest.raises(NonFiniteLossError) as err:
+        Runner.from_cfg(Config.fromfile(config)).train()
+    message = str(err.value)
+    command = re.search(r'python (tools/train\.py .*?optimizer\.lr=LR)',
+                        message)
+    assert command, message
+    args = shlex.split(command.group(1).replace('=LR', '=0.01'))
+    assert args[:2] == ['tools/train.py', config]
+    assert f'--resume {work_dir / "epoch_1.pth"}' in command.group(1)
+    # the loss that broke is fixed as the user would fix the config
+    _train_cli(*args[1:],
+               'model.distiller.distill_losses.loss_kd.after=1000')
+    assert (work_dir / 'epoch_2.pth').exists()
+    assert sorted(_lrs(work_dir)) == [1, 2]

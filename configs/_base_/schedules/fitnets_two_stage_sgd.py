@@ -32,19 +32,14 @@ param_scheduler = [
 
 # lambda of L_KD = H(y, P_S) + lambda * H(P_T^tau, P_S^tau), decayed
 # linearly from 4 to 1 over the KD stage (the paper's schedule).
-# FiniteWeightsGuardHook refuses to save a checkpoint with NaN/Inf weights,
-# so a diverged run never writes over the last good checkpoint.
-# HintStageHook keeps the end-of-stage-1 checkpoint as hint_stage_last.pth.
+# The guards and HintStageHook (hint_stage_last.pth) are default_hooks
+# (../default_runtime.py), so a leaf that restates this list keeps them.
 custom_hooks = [
     dict(
         type='mmrazor.LossWeightScheduleHook',
         loss_names='loss_kd',
         start=4.0,
         end=1.0),
-    dict(type='mmrazor.FiniteWeightsGuardHook'),
-    # keeps hint_stage_last.pth (end of stage 1, with the regressors) and
-    # explains stage-1 validation (an untrained head)
-    dict(type='mmrazor.HintStageHook'),
 ]
 
 # Learning rates are for a total batch of 128 (e.g. 1 GPU x 128 or

@@ -85,5 +85,4 @@ custom_hooks = [
         type='mmrazor.HintValidationHook',
         keep_best=True,
         dataloader=hint_val_dataloader),
-    dict(type='mmrazor.FiniteWeightsGuardHook'),
 ]

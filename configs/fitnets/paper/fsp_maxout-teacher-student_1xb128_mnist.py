@@ -35,4 +35,6 @@ model = dict(
     # Stage 2 of the FSP paper: the student's cross-entropy alone.
     distiller=dict(_delete_=True, type='ConfigurableDistiller'))
 
-custom_hooks = [dict(type='mmrazor.FiniteWeightsGuardHook')]
+# No KD loss, hence no lambda schedule (the guards and HintStageHook are
+# default_hooks).
+custom_hooks = []

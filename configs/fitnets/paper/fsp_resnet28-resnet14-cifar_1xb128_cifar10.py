@@ -37,4 +37,6 @@ model = dict(
     # Stage 2: the task loss alone; the teacher is not run.
     distiller=dict(type='ConfigurableDistiller'))
 
-custom_hooks = [dict(type='mmrazor.FiniteWeightsGuardHook')]
+# No KD loss, hence no lambda schedule (the guards and HintStageHook are
+# default_hooks).
+custom_hooks = []

@@ -32,7 +32,8 @@ class FiniteLossGuardHook(Hook):
     run (:func:`resume_advice`).
 
     Note:
-        :class:`FitNetsTrainLoop` adds this hook to every run that has none.
+        ``configs/_base_/default_runtime.py`` registers it for every run,
+        and :class:`FitNetsTrainLoop` adds it to any run that has none.
         The priority ``'VERY_HIGH'`` raises before the logger, the
         checkpoint hooks and ``FiniteWeightsGuardHook`` see the iteration.
         Any optimizer wrapper works (``AmpOptimWrapper``, the per-stage
@@ -110,8 +111,9 @@ class FiniteLossGuardHook(Hook):
                  'and no checkpoint is written with it.' if flag[1] else
                  'Training stopped before the update, so the weights are '
                  'unchanged.')
+        stage = getattr(model, 'stage', None)
         raise NonFiniteLossError(
-            f'Non-finite loss in stage {getattr(model, "stage", None)!r} at '
-            f'iteration {runner.iter + 1}: {bad}. {where} Lower the loss '
+            f'Non-finite loss{"" if stage is None else f" in stage {stage!r}"}'
+            f' at iteration {runner.iter + 1}: {bad}. {where} Lower the loss '
             'weights or enable gradient clipping in the config. '
             f'{resume_advice(runner)}.')
