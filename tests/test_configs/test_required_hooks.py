@@ -48,7 +48,8 @@ def test_config_keeps_the_parts_its_runs_need(config: str) -> None:
     if not two_stage and 'fitnets_mm' not in str(cfg.get('custom_imports')):
         return  # a plain MMPretrain config (students/), free of fitnets_mm
     names = _hook_names(cfg)
-    for name in TWO_STAGE if two_stage else EVERY_RUN:
-        assert names.count(name) == 1, (
-            f'{osp.relpath(config, REPO)} has {names.count(name)} '
-            f'{name}, expected 1; hooks: {names}')
+    wrong = {name: names.count(name)
+             for name in (TWO_STAGE if two_stage else EVERY_RUN)
+             if names.count(name) != 1}
+    assert not wrong, (f'{osp.relpath(config, REPO)} has {wrong} of these '
+                       f'hooks, expected one each; hooks: {names}')

@@ -38,7 +38,8 @@ def test_stage_follows_epoch_and_switch_is_logged(tmp_path):
     assert 'FitNets stage 1 (hint) from epoch 1: stage epochs 1-2 of 4.' \
         in log
     assert 'FitNets stage 2 (kd) from epoch 3: stage epochs 3-4 of 4.' in log
-    assert log.count('FitNets stage') == 2
+    assert log.count('FitNets stage 1 (hint) from') == 1
+    assert log.count('FitNets stage 2 (kd) from') == 1
     # the loss names show the stage, and stage-2 lines carry no stage-1
     # losses (their smoothing windows are dropped at the switch)
     lines = [line for line in log.splitlines() if 'Epoch(train)' in line]
@@ -143,3 +144,34 @@ def test_invalid_settings_raise_before_any_iteration(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         runner.train()
     assert hook.iters == [] and hook.epochs == []
+
+
+def test_parts_every_run_needs_are_added_and_logged(tmp_path):
+    """A config without the guards and HintStageHook (a restated
+    ``custom_hooks``) still gets them, once each, and the log says so."""
+    from fitnets_mm.engine.hooks import (FiniteLossGuardHook,
+                                         FiniteWeightsGuardHook,
+                                         HintStageHook)
+    runner = tm.build_runner(work_dir=str(tmp_path / 'bare'), hint_epochs=1,
+                             kd_epochs=1)
+    runner.train()
+    assert (tmp_path / 'bare' / 'hint_stage_last.pth').is_file()
+    assert 'FitNetsTrainLoop added FiniteLossGuardHook, ' \
+        'FiniteWeightsGuardHook, HintStageHook (every FitNets run has ' \
+        'them; the config did not register them).' in tm.read_log(runner)
+    tm.reset_runner_state()
+    runner = tm.build_runner(work_dir=str(tmp_path / 'own'), hint_epochs=1,
+                             kd_epochs=1,
+                             custom_hooks=[dict(type='HintStageHook')])
+    runner.train()
+    for hook in (FiniteLossGuardHook, FiniteWeightsGuardHook, HintStageHook):
+        assert sum(isinstance(h, hook) for h in runner.hooks) == 1, hook
+    assert 'added FiniteLossGuardHook, FiniteWeightsGuardHook (every' in \
+        tm.read_log(runner)
+    tm.reset_runner_state()
+    # plain KD: no stage 1, no HintStageHook
+    runner = tm.build_runner(work_dir=str(tmp_path / 'kd'), hint_epochs=0,
+                             kd_epochs=1)
+    runner.train()
+    assert not any(isinstance(h, HintStageHook) for h in runner.hooks)
+    tm.reset_runner_state()

@@ -213,8 +213,33 @@ def test_fitnets_train_loop_runs_both_stages(tmp_path):
         kd_epochs=1, custom_hooks=[hook])
     runner.train()
     assert [e['stage'] for e in hook.epochs] == ['hint', 'kd']
-    lines = [ln for ln in tm.read_log(runner).splitlines()
-             if 'Epoch(train)' in ln]
+    log = tm.read_log(runner)
+    lines = [ln for ln in log.splitlines() if 'Epoch(train)' in ln]
     assert lines and all(
         ('fsp.loss_fsp' in ln) == ('Epoch(train) [1]' in ln) for ln in lines)
+    # the stages are labelled as FSP's (issue 20), not FitNets'
+    assert 'FSP stage 1 (fsp) from epoch 1: stage epochs 1-1 of 2.' in log
+    assert 'FSP stage 2 (kd) from epoch 2: stage epochs 2-2 of 2.' in log
+    assert 'End of FSP stage 1 (fsp) at epoch 1: kept as ' \
+        'hint_stage_last.pth' in log
+    assert 'FitNets stage' not in log
+    tm.reset_runner_state()
+
+
+@pytest.mark.parametrize('hints,label', [
+    ((), 'FSP stage 1 (fsp)'),
+    ([dict(student='backbone.layer1', teacher='backbone.layer1')],
+     'FitNets+FSP stage 1 (hint+fsp)'),
+])
+def test_stage_labels_say_what_each_stage_trains(tmp_path, hints, label):
+    runner = tm.build_runner(
+        work_dir=str(tmp_path),
+        model=fsp_cfg(hints=hints,
+                      distiller=dict(type='ConfigurableDistiller')),
+        hint_epochs=1, kd_epochs=1)
+    runner.train()
+    log = tm.read_log(runner)
+    assert f'{label} from epoch 1' in log
+    assert f'{label.split(" stage")[0]} stage 2 (task loss) from epoch 2' \
+        in log
     tm.reset_runner_state()
