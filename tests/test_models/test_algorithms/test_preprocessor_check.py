@@ -84,3 +84,26 @@ def test_shipped_config_without_the_line_fails() -> None:
     msg = str(err.value)
     assert 'mean=[125.307, 122.961, 113.8575]' in msg  # the teacher's
     assert 'data_preprocessor={{_base_.data_preprocessor}}' in msg
+
+
+def test_no_normalisation_anywhere_is_refused_in_one_line() -> None:
+    """Neither student nor teacher normalises (issue 20: trained on raw
+    pixels until NonFiniteWeightsError at iteration 63): refused at build
+    time, in one line that names the fix; an identity normalisation says
+    that raw inputs are meant."""
+    teacher = tm.classifier_cfg(8)
+    teacher.pop('data_preprocessor')
+    cfg = tm.fitnets_cfg(architecture=student_without_preprocessor(),
+                         teacher=teacher)
+    with pytest.raises(DataPreprocessorMismatch) as err:
+        MODELS.build(copy.deepcopy(cfg))
+    msg = str(err.value)
+    assert '\n' not in msg
+    assert 'ClsDataPreprocessor with no normalisation' in msg
+    assert "and so is the teacher's: training would run on raw pixels" in msg
+    assert 'data_preprocessor={{_base_.data_preprocessor}}' in msg
+    assert 'mean=[0.0], std=[1.0]' in msg
+    model = MODELS.build(dict(cfg, data_preprocessor=dict(
+        type='mmpretrain.ClsDataPreprocessor', mean=[0.0] * 3,
+        std=[1.0] * 3)))
+    assert model.data_preprocessor._enable_normalize
