@@ -5,7 +5,8 @@ datasets are swapped for a small generated image folder (the downloads stay
 as they are; see ``test_cifar_download.py``), its teacher checkpoint for
 nothing (or a local file), and it runs one epoch of each stage through
 mmengine's ``Runner``. The test asserts the stages ran (their loss names
-appear in the log) and a checkpoint was written.
+appear in the log) and the checkpoints were written, ``hint_stage_last.pth``
+for a two-stage run.
 """
 import copy
 import glob
@@ -130,5 +131,8 @@ def test_config_trains(config: str, tmp_path: Path) -> None:
         assert re.search(r' loss: \d', log), log[-2000:]
     epochs = 2 if two_stage else 1
     assert (Path(cfg.work_dir) / f'epoch_{epochs}.pth').is_file()
+    # every two-stage run keeps the end of stage 1 (HintStageHook)
+    assert (Path(cfg.work_dir) / 'hint_stage_last.pth').is_file() == \
+        two_stage
     metrics = runner.val_loop.run() if runner.val_loop else {}
     assert 'accuracy/top1' in metrics

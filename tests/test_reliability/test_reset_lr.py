@@ -87,7 +87,8 @@ def test_non_finite_advice_without_a_checkpoint_starts_again(
                     loss=dict(type='HintLossBreaksAfter', after=1))],
         custom_hooks=[])
     cfg.experiment_name = f'advice_{tmp_path.name}'
-    import test_reliability.test_nonfinite  # noqa: F401  (registers HintLossBreaksAfter)
+    # registers HintLossBreaksAfter
+    import test_reliability.test_nonfinite  # noqa: F401
     with pytest.raises(NonFiniteLossError) as err:
         Runner.from_cfg(cfg).train()
     message = str(err.value)
@@ -106,7 +107,8 @@ def test_non_finite_advice_is_a_command_that_works(
     """Diverged in epoch 2: the advised command, run as written (LR
     filled in), resumes from epoch_1.pth and finishes the run."""
     import shlex
-    import test_reliability.test_nonfinite  # noqa: F401  (registers KDLossBreaksAfter)
+    # registers KDLossBreaksAfter
+    import test_reliability.test_nonfinite  # noqa: F401
     from mmengine.config import Config
     work_dir = tmp_path / 'work'
     config = H.dump_cfg(

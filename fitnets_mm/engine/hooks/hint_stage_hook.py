@@ -26,10 +26,12 @@ class HintStageHook(Hook):
       each stage-1 validation the log says so, with the chance level.
 
     Note:
-        :class:`FitNetsTrainLoop` adds it to every run with a stage 1 that
-        has none; with any other loop (no ``stage_of``) it does nothing. The priority
-        ``'VERY_LOW'`` runs it after ``FiniteWeightsGuardHook``, which
-        refuses to save non-finite weights. Only rank 0 writes.
+        ``configs/_base_/default_runtime.py`` registers it in
+        ``default_hooks``, and :class:`FitNetsTrainLoop` adds it to every
+        run with a stage 1 that has none; with any other loop (no
+        ``stage_of``) it does nothing. The priority ``'VERY_LOW'`` runs it
+        after ``FiniteWeightsGuardHook``, which refuses to save non-finite
+        weights. Only rank 0 writes.
 
     Args:
         filename (str): Name of the kept checkpoint in the work directory.

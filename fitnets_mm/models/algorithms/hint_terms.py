@@ -46,7 +46,8 @@ def check_hints(hints: Sequence[Dict], student: nn.Module,
                              'expected student, teacher, regressor, loss.')
         get_module(student, hint['student'],
                    f'hints[{i}] student (guided) layer')
-        get_module(teacher, hint['teacher'], f'hints[{i}] teacher (hint) layer')
+        get_module(teacher, hint['teacher'],
+                   f'hints[{i}] teacher (hint) layer')
         pairs.append(dict(hint))
     return pairs
 
