@@ -11,7 +11,7 @@ from .version import __version__, version_info
 
 _apply_compat()
 
-from .config_scope import register_config_scope  # noqa: E402
+from .compat.config_scope import register_config_scope  # noqa: E402
 
 register_config_scope()
 

@@ -50,7 +50,7 @@ turned off with ``FITNETS_MM_COMPAT_OFF`` and announces itself in the log
 once, when it first takes effect (:mod:`.switches`, one switch shared with
 :mod:`fitnets_mm_startup`).
 """
-from .atomic_checkpoint import patch_atomic_checkpoint
+from ..fileio.atomic_checkpoint import patch_atomic_checkpoint
 from .cpu_distributed import patch_cpu_distributed
 from .dataset_download import DatasetDownloadError, patch_dataset_download
 from .dist_collect_dir import patch_dist_collect_dir
@@ -61,7 +61,7 @@ from .mmrazor_inplace import (patch_dynamic_sequential,
                               set_module_inplace_false)
 from .mmrazor_import import (MMRazorQuantizationUnavailable,
                              patch_mmrazor_quantization)
-from .safe_checkpoint import (CorruptCheckpointError, NotACheckpointError,
+from ..fileio.safe_checkpoint import (CorruptCheckpointError, NotACheckpointError,
                               UnsafeCheckpointError, load_checkpoint_dict,
                               register_safe_loaders, safe_load)
 from .switches import announce_once, enabled

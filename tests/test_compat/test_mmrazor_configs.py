@@ -134,7 +134,7 @@ def test_student_export_of_an_mmrazor_checkpoint(kd_work_dir: Path,
     import torch
     from mmpretrain import get_model
 
-    from fitnets_mm.compat.safe_checkpoint import safe_load
+    from fitnets_mm.fileio.safe_checkpoint import safe_load
     student = tmp_path / 'student.pth'
     run_cli(['python', 'tools/model_converters/fitnets_to_student.py',
              str(kd_work_dir / 'epoch_1.pth'), str(student)])

@@ -10,7 +10,7 @@ import torch
 from mmengine.runner import CheckpointLoader
 
 from fitnets_mm.compat import switches
-from fitnets_mm.compat.atomic_checkpoint import atomic_write
+from fitnets_mm.fileio.atomic_checkpoint import atomic_write
 
 PROBE = '''
 import fitnets_mm

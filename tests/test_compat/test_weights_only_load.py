@@ -20,7 +20,7 @@ from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import Dataset
 
-from fitnets_mm.compat.safe_checkpoint import ALLOWED_GLOBALS
+from fitnets_mm.fileio.safe_checkpoint import ALLOWED_GLOBALS
 
 
 class _Linear(BaseModel):

@@ -24,7 +24,7 @@ from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner import runner as mmengine_runner
 
 from fitnets_mm.compat import CorruptCheckpointError, safe_load
-from fitnets_mm.compat.atomic_checkpoint import find_latest_checkpoint
+from fitnets_mm.fileio.atomic_checkpoint import find_latest_checkpoint
 
 
 def _epoch_started(work_dir: Path, epoch: int) -> bool:

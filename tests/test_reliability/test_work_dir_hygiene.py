@@ -27,7 +27,7 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from fitnets_mm.compat.atomic_checkpoint import (atomic_write,
+from fitnets_mm.fileio.atomic_checkpoint import (atomic_write,
                                                  find_latest_checkpoint,
                                                  remove_stale_temporaries)
 

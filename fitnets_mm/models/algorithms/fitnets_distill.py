@@ -12,8 +12,8 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 from torch import nn
 
-from ...compat.downloads import DownloadError
-from ...compat.safe_checkpoint import CorruptCheckpointError
+from ...fileio.downloads import DownloadError
+from ...fileio.safe_checkpoint import CorruptCheckpointError
 from ..connectors import HintRegressor
 from ..utils import FeatureRecorder, get_module, tensor_shape
 from .hint_blocks import HintBlocks

@@ -1,4 +1,4 @@
-"""``fitnets_mm.compat.safe_checkpoint``: safe, working checkpoint loading."""
+"""``fitnets_mm.fileio.safe_checkpoint``: safe, working checkpoint loading."""
 import os
 import pickle
 import subprocess

@@ -331,7 +331,7 @@ def load_checkpoint_dict(file: Union[str, os.PathLike, io.IOBase],
 
 
 def _announce() -> None:
-    from .switches import announce_once
+    from ..compat.switches import announce_once
     announce_once(
         'safe_checkpoint', "mmengine's local and URL checkpoint loaders use "
         "torch's weights-only unpickler and name unsafe or damaged files; "
