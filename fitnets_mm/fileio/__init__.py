@@ -11,5 +11,19 @@ __all__ = [
     'ALLOWED_GLOBALS', 'AtomicLocalBackend', 'CorruptCheckpointError',
     'DownloadError', 'NotACheckpointError', 'UnsafeCheckpointError',
     'atomic_write', 'download', 'fetch_url', 'find_latest_checkpoint',
-    'load_checkpoint_dict', 'safe_load'
+    'load_checkpoint_dict', 'register_file_features', 'safe_load'
 ]
+
+
+def register_file_features() -> None:
+    """Register the safe checkpoint loaders and the atomic local backend in
+    mmengine, each unless ``FITNETS_MM_COMPAT_OFF`` names it
+    (``safe_checkpoint``, ``atomic_checkpoint``); safe to call more than
+    once."""
+    from ..compat.switches import enabled
+    from .checkpoint_loaders import register_safe_loaders
+    from .atomic_checkpoint import patch_atomic_checkpoint
+    if enabled('safe_checkpoint'):
+        register_safe_loaders()
+    if enabled('atomic_checkpoint'):
+        patch_atomic_checkpoint()

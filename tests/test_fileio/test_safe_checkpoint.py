@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 import fitnets_mm  # noqa: F401
-from fitnets_mm.compat import (CorruptCheckpointError, UnsafeCheckpointError,
+from fitnets_mm.fileio import (CorruptCheckpointError, UnsafeCheckpointError,
                                safe_load)
 
 TORCH_2_6 = digit_version(torch.__version__) >= digit_version('2.6.0')

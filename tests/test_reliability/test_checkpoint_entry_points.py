@@ -29,7 +29,7 @@ from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner import Runner
 from mmrazor.registry import MODELS
 
-from fitnets_mm.compat import (NotACheckpointError, UnsafeCheckpointError,
+from fitnets_mm.fileio import (NotACheckpointError, UnsafeCheckpointError,
                                safe_load)
 from fitnets_mm.export import export_student
 

@@ -23,7 +23,7 @@ import torch
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner import runner as mmengine_runner
 
-from fitnets_mm.compat import CorruptCheckpointError, safe_load
+from fitnets_mm.fileio import CorruptCheckpointError, safe_load
 from fitnets_mm.fileio.atomic_checkpoint import find_latest_checkpoint
 
 

@@ -21,7 +21,7 @@ import torch
 from mmengine.runner import Runner
 from mmrazor.registry import MODELS
 
-from fitnets_mm.compat import CorruptCheckpointError, UnsafeCheckpointError
+from fitnets_mm.fileio import CorruptCheckpointError, UnsafeCheckpointError
 
 # How the refusal names the payload's global (``builtins.exec``); PyTorch
 # calls builtins by their bare name.
