@@ -93,6 +93,7 @@ def test_ema_hook_checkpoint_loads_with_plain_torch_load(
     assert 'EMA-OK' in proc.stdout
 
 
+@pytest.mark.slow  # two trainings (ResNet-34 -> ResNet-18, 2 iterations each)
 def test_mmrazor_train_script_resumes(image_folder: Path,
                                       tmp_path: Path) -> None:
     """MMRazor's ``tools/train.py`` on its KD config (``mmcls::`` bases,
