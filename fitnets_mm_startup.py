@@ -1,4 +1,4 @@
-"""Interpreter-start hook of fitnets_mm: MMRazor works whatever the import order.
+"""Interpreter-start hook of fitnets_mm: MMRazor works in any import order.
 
 ``pip install fitnets_mm`` puts ``fitnets_mm-mmrazor-compat.pth`` into
 site-packages. Python runs its one line at every interpreter start, which
@@ -97,7 +97,7 @@ def _switched_off() -> set:
 
 
 def fix_enabled(name: str) -> bool:
-    """Whether the fix ``name`` is on (not listed in ``FITNETS_MM_COMPAT_OFF``).
+    """Whether the fix ``name`` is on (not named in ``FITNETS_MM_COMPAT_OFF``).
 
     Args:
         name (str): One of :data:`FIX_NAMES`.

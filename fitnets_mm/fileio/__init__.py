@@ -8,9 +8,9 @@ from .safe_checkpoint import (ALLOWED_GLOBALS, CorruptCheckpointError,
                               load_checkpoint_dict, safe_load)
 
 __all__ = [
-    'ATOMIC_BACKEND', 'ALLOWED_GLOBALS', 'AtomicLocalBackend', 'CorruptCheckpointError',
-    'DownloadError', 'NotACheckpointError', 'UnsafeCheckpointError',
-    'atomic_write', 'download', 'fetch_url', 'find_latest_checkpoint',
+    'ALLOWED_GLOBALS', 'ATOMIC_BACKEND', 'AtomicLocalBackend',
+    'CorruptCheckpointError', 'DownloadError', 'NotACheckpointError',
+    'UnsafeCheckpointError', 'atomic_write', 'download', 'fetch_url', 'find_latest_checkpoint',
     'load_checkpoint_dict', 'register_file_features', 'safe_load'
 ]
 

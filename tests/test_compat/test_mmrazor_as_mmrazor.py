@@ -1,4 +1,4 @@
-"""MMRazor as MMRazor: its own script, tests and configs, fitnets_mm not imported.
+"""MMRazor as MMRazor: its script, tests and configs without fitnets_mm.
 
 The interpreter-start hook (``fitnets_mm_startup``) is the only part of
 fitnets_mm in these interpreters: MMRazor 1.0.0's own ``tools/train.py``

@@ -126,7 +126,8 @@ def state():
         children=[sorted(set(r._children) - {'mmrazor'})
                   for r in (MODELS, TRANSFORMS)],
         pretrain=sorted(mmpretrain.registry.TRANSFORMS._module_dict),
-        loaders={k: repr(v) for k, v in ckpt.CheckpointLoader._schemes.items()},
+        loaders={k: repr(v)
+                 for k, v in ckpt.CheckpointLoader._schemes.items()},
         load_from_http=repr(ckpt.load_from_http),
         backends={k: repr(v) for k, v in registry_utils.backends.items()},
         runner=[repr(getattr(Runner, n)) for n in ('build_evaluator',
