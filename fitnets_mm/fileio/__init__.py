@@ -10,8 +10,9 @@ from .safe_checkpoint import (ALLOWED_GLOBALS, CorruptCheckpointError,
 __all__ = [
     'ALLOWED_GLOBALS', 'ATOMIC_BACKEND', 'AtomicLocalBackend',
     'CorruptCheckpointError', 'DownloadError', 'NotACheckpointError',
-    'UnsafeCheckpointError', 'atomic_write', 'download', 'fetch_url', 'find_latest_checkpoint',
-    'load_checkpoint_dict', 'register_file_features', 'safe_load'
+    'UnsafeCheckpointError', 'atomic_write', 'download', 'fetch_url',
+    'find_latest_checkpoint', 'load_checkpoint_dict', 'register_file_features',
+    'safe_load'
 ]
 
 
