@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from mmengine.logging import print_log
 
-from .launcher_watchdog import (dist_timeout, exit_with_launcher,
+from ..dist.launcher_watchdog import (dist_timeout, exit_with_launcher,
                                 explain_timeouts)
 from .switches import announce_once
 

@@ -19,7 +19,7 @@ import os
 import os.path as osp
 from typing import List, Optional
 
-from .downloads import DownloadError, download
+from ..fileio.downloads import DownloadError, download
 from .switches import announce_once
 
 __all__ = [

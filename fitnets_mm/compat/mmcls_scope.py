@@ -9,22 +9,33 @@ MMRazor calls for ``architecture=dict(cfg_path='mmcls::...')``) run
 ``pip install mmcls`` by themselves, which installs mmcls 0.25 and breaks
 the environment (MMCV version assertion).
 
-Where ``mmcls`` is not importable and MMPretrain is, :func:`patch_mmcls_scope`
-makes ``mmcls`` an alias of MMPretrain in mmengine, at the three points
-where mmengine resolves it and nowhere else:
+Where ``mmcls`` is not importable and MMPretrain is, ``mmcls`` becomes an
+alias of MMPretrain in two steps:
 
-* config paths: ``Config._get_cfg_path`` and ``mmengine.hub.get_config`` /
-  ``get_model`` read ``mmcls::a/b.py`` as ``mmpretrain::a/b.py`` (the base's
-  dicts get ``_scope_='mmpretrain'``); ``MODULE2PACKAGE['mmcls']`` is
-  ``'mmpretrain'``, so no code path of mmengine can pip-install ``mmcls``;
-* registries: every MMPretrain registry gets a sibling with scope ``mmcls``
-  (:class:`ScopeAliasRegistry`) sharing its module table, so
-  ``type='mmcls.ResNet'`` and ``_scope_='mmcls'`` find MMPretrain's classes;
-* MMRazor's model builder: a model dict ``type='mmcls.X'`` is built as
-  ``type='X', _scope_='mmpretrain'``, so that ``X`` builds its own parts in
-  MMPretrain's scope, as MMClassification's scoped defaults did (BYOT's
-  ``mmcls.ImageClassifier`` would otherwise look its unscoped default
-  ``ClsDataPreprocessor`` up in MMRazor's registry and fail).
+* **On ``import mmrazor.registry``** (:func:`patch_mmrazor_models_builder`,
+  from :mod:`fitnets_mm_startup`'s hook), MMRazor's own ``MODELS`` builder,
+  and nothing outside MMRazor, is changed: a model dict
+  ``type='mmcls.X'`` is built as ``type='X', _scope_='mmpretrain'``, so that
+  ``X`` builds its own parts in MMPretrain's scope as MMClassification's
+  scoped defaults did (BYOT's ``mmcls.ImageClassifier`` would otherwise look
+  its unscoped default ``ClsDataPreprocessor`` up in MMRazor's registry and
+  fail), and ``cfg_path='mmcls::a/b.py'`` is built as
+  ``cfg_path='mmpretrain::a/b.py'`` (mmengine's hub would otherwise
+  ``pip install mmcls`` by itself, which installs mmcls 0.25 and breaks the
+  environment).
+* **When MMRazor's ``register_all_modules()`` runs** (MMRazor's own
+  ``tools/train.py`` and ``tools/test.py`` call it before reading the
+  config) **or on ``import fitnets_mm``** (:func:`patch_mmcls_scope`),
+  mmengine's config and hub lookups and MMPretrain's registries learn the
+  alias, for the whole process: ``Config._get_cfg_path`` and
+  ``mmengine.hub.get_config`` / ``get_model`` read ``mmcls::a/b.py`` as
+  ``mmpretrain::a/b.py``; ``MODULE2PACKAGE['mmcls']`` is ``'mmpretrain'``,
+  so no code path of mmengine can pip-install ``mmcls``; every MMPretrain
+  registry gets a sibling with scope ``mmcls`` (:class:`ScopeAliasRegistry`)
+  sharing its module table, so ``type='mmcls.ResNet'`` and
+  ``_scope_='mmcls'`` find MMPretrain's classes; and names MMPretrain
+  renamed (:data:`~.mmcls_rename.RENAMED`, e.g. ``PackClsInputs``) are
+  registered under their old name too.
 
 Classes that MMRazor itself derives from ``mmcls`` at import time (DeiT's
 ``DeiTClsHead``, CRD's ``PackCRDClsInputs``) stay MMRazor's placeholders:
@@ -39,7 +50,8 @@ from typing import Any, Callable, List, Optional, Tuple
 from mmengine.registry import Registry
 
 __all__ = [
-    'ScopeAliasRegistry', 'patch_mmcls_scope', 'translate_cfg_path'
+    'ScopeAliasRegistry', 'patch_mmcls_scope', 'patch_mmrazor_models_builder',
+    'patch_register_all_modules', 'translate_cfg_path'
 ]
 
 ALIAS = 'mmcls'
@@ -125,6 +137,12 @@ def _wrap_first_arg(func: Callable) -> Callable:
     return wrapper
 
 
+def _alias_applies() -> bool:
+    """Whether ``mmcls`` is missing and MMPretrain is there."""
+    return (importlib.util.find_spec(ALIAS) is None
+            and importlib.util.find_spec(TARGET) is not None)
+
+
 def _build_in_target_scope(build_func: Callable) -> Callable:
     def build(cfg: Any, *args: Any, **kwargs: Any) -> Any:
         obj_type = cfg.get('type') if hasattr(cfg, 'get') else None
@@ -134,10 +152,77 @@ def _build_in_target_scope(build_func: Callable) -> Callable:
             cfg = cfg.copy()
             cfg['type'] = obj_type[len(ALIAS) + 1:]
             cfg['_scope_'] = TARGET
+        cfg_path = cfg.get('cfg_path') if hasattr(cfg, 'get') else None
+        if translate_cfg_path(cfg_path) != cfg_path:
+            cfg = cfg.copy()
+            cfg['cfg_path'] = translate_cfg_path(cfg_path)
         return build_func(cfg, *args, **kwargs)
 
     build.__wrapped__ = build_func
     return build
+
+
+def patch_mmrazor_models_builder(
+        module: Optional[types.ModuleType] = None) -> bool:
+    """Build MMRazor's ``mmcls.X`` models and ``mmcls::`` paths with
+    MMPretrain (MMRazor's ``MODELS`` builder only; see module doc).
+
+    Args:
+        module (ModuleType, optional): ``mmrazor.registry.registry``;
+            imported when not given (the import hook of
+            :mod:`fitnets_mm_startup` passes it). Defaults to None.
+
+    Returns:
+        bool: Whether the builder translates (False with ``mmcls``
+        installed or without MMPretrain).
+    """
+    if not _alias_applies():
+        return False
+    if module is None:
+        from mmrazor.registry import registry as module
+    if getattr(module.MODELS.build_func, '__wrapped__', None) is None:
+        module.MODELS.build_func = _build_in_target_scope(
+            module.MODELS.build_func)
+    return True
+
+
+def patch_register_all_modules(module: types.ModuleType) -> None:
+    """Make MMRazor's ``register_all_modules`` also alias ``mmcls`` in
+    mmengine (:func:`patch_mmcls_scope`), as MMRazor's tools need it to
+    read its ``mmcls::`` configs.
+
+    Args:
+        module (ModuleType): ``mmrazor.utils.setup_env``.
+    """
+    original = module.register_all_modules
+    if getattr(original, '__wrapped__', None) is not None:
+        return
+
+    def register_all_modules(init_default_scope: bool = True) -> None:
+        original(init_default_scope)
+        import fitnets_mm_startup
+        if fitnets_mm_startup.fix_enabled('mmcls_scope'):
+            patch_mmcls_scope()
+
+    register_all_modules.__wrapped__ = original
+    register_all_modules.__doc__ = original.__doc__
+    module.register_all_modules = register_all_modules
+
+
+def _register_renamed() -> List[str]:
+    """Register MMPretrain's renamed classes under their ``mmcls`` names."""
+    import importlib
+    from .mmcls_rename import RENAMED
+    added = []
+    for (registry_name, old), (where, new) in RENAMED.items():
+        registry = getattr(importlib.import_module('mmpretrain.registry'),
+                           registry_name)
+        if old in registry._module_dict:
+            continue
+        registry.register_module(
+            name=old, module=getattr(importlib.import_module(where), new))
+        added.append(old)
+    return added
 
 
 def patch_mmcls_scope(module: Optional[types.ModuleType] = None) -> bool:
@@ -145,9 +230,8 @@ def patch_mmcls_scope(module: Optional[types.ModuleType] = None) -> bool:
 
     Args:
         module (ModuleType, optional): ``mmrazor.registry.registry``, whose
-            ``MODELS`` builder is wrapped; imported when not given (the
-            import hook of :mod:`fitnets_mm_startup` passes it). Defaults to
-            None.
+            ``MODELS`` builder is wrapped; imported when not given.
+            Defaults to None.
 
     Returns:
         bool: Whether the alias is in force (False with ``mmcls`` installed
@@ -156,8 +240,7 @@ def patch_mmcls_scope(module: Optional[types.ModuleType] = None) -> bool:
     global _patched
     if _patched:
         return True
-    if (importlib.util.find_spec(ALIAS) is not None
-            or importlib.util.find_spec(TARGET) is None):
+    if not _alias_applies():
         return False
     import mmengine.hub
     import mmengine.hub.hub as hub_module
@@ -190,8 +273,7 @@ def patch_mmcls_scope(module: Optional[types.ModuleType] = None) -> bool:
         setattr(hub_module, name, wrapped)
         setattr(mmengine.hub, name, wrapped)
     _alias_registries()
-    if module is None:
-        from mmrazor.registry import registry as module
-    module.MODELS.build_func = _build_in_target_scope(module.MODELS.build_func)
+    _register_renamed()
+    patch_mmrazor_models_builder(module)
     _patched = True
     return True

@@ -20,6 +20,7 @@ replacement is announced once in the log; ``FITNETS_MM_COMPAT_OFF=
 mmrazor_import`` turns it off (MMRazor then fails to import on torch 2.x).
 """
 import importlib
+import os
 import os.path as osp
 import sys
 import traceback
@@ -27,8 +28,9 @@ import types
 from typing import Any, Callable, Optional
 
 __all__ = [
-    'MMRazorQuantizationUnavailable', 'UnavailableQuantization',
-    'exec_with_fallback', 'patch_mmrazor_quantization'
+    'MMRazorImportFixOff', 'MMRazorQuantizationUnavailable',
+    'UnavailableQuantization', 'exec_with_fallback', 'import_mmrazor_models',
+    'patch_mmrazor_quantization'
 ]
 
 QUANT_MODULE = 'mmrazor.structures.quantization'
@@ -53,6 +55,10 @@ QUANT_NAMES = (
 
 class MMRazorQuantizationUnavailable(ImportError):
     """Raised when MMRazor quantization is used where it cannot import."""
+
+
+class MMRazorImportFixOff(ImportError):
+    """MMRazor does not import on this torch and ``mmrazor_import`` is off."""
 
 
 class _Unavailable:
@@ -133,12 +139,14 @@ def exec_with_fallback(module: types.ModuleType,
     # The import system returns what ``sys.modules`` holds after exec.
     sys.modules[QUANT_MODULE] = UnavailableQuantization(cause)
     from fitnets_mm_startup import announce
+    import torch
     announce(
         'mmrazor_import',
-        f'{QUANT_MODULE} does not import on this torch ({cause}); it is '
-        'replaced by a stand-in whose names raise '
-        'MMRazorQuantizationUnavailable when used, so that the rest of '
-        'MMRazor (distillation) imports')
+        f'MMRazor\'s quantization module ({QUANT_MODULE}) is written for '
+        f'torch 1.13 and does not import on torch {torch.__version__}; it '
+        'is replaced by a stand-in, so that the rest of MMRazor '
+        '(distillation) imports, and MMRazor quantization raises '
+        'MMRazorQuantizationUnavailable, naming the cause, when used')
 
 
 def patch_mmrazor_quantization() -> Optional[str]:
@@ -164,3 +172,32 @@ def patch_mmrazor_quantization() -> Optional[str]:
     if isinstance(module, UnavailableQuantization):
         return module.__fitnets_mm_cause__
     return None
+
+
+def import_mmrazor_models() -> None:
+    """``import mmrazor.models``, with the stand-in where it is needed.
+
+    Raises:
+        MMRazorImportFixOff: The import fails inside
+            ``mmrazor/structures/quantization`` and ``FITNETS_MM_COMPAT_OFF``
+            turns this fix off; the one-line message names the fix and how
+            to turn it back on.
+        ImportError: Any other import error, unchanged.
+    """
+    import fitnets_mm_startup
+    if fitnets_mm_startup.fix_enabled('mmrazor_import'):
+        patch_mmrazor_quantization()
+    try:
+        import mmrazor.models  # noqa: F401
+    except ImportError as err:
+        if fitnets_mm_startup.fix_enabled('mmrazor_import') or \
+                not _raised_inside_quantization(err):
+            raise
+        import torch
+        off = os.environ.get(fitnets_mm_startup.ENV_VAR, '')
+        raise MMRazorImportFixOff(
+            'fitnets_mm needs its mmrazor_import fix: MMRazor 1.0.0\'s '
+            f'{QUANT_MODULE} does not import on torch {torch.__version__}, '
+            f'and {fitnets_mm_startup.ENV_VAR}={off!r} turns the fix off; '
+            'remove "mmrazor_import" (or "all") from '
+            f'{fitnets_mm_startup.ENV_VAR}.') from None

@@ -3,7 +3,8 @@
 ``FITNETS_MM_COMPAT_OFF`` names fixes (modules of :mod:`fitnets_mm.compat`)
 to leave out, comma-separated, e.g.
 ``FITNETS_MM_COMPAT_OFF=atomic_checkpoint,dist_collect_dir``; ``all`` leaves
-out every fix (then MMRazor does not import on torch 2.x). A fix that is on
+out every fix (then MMRazor does not import on torch 2.x). Unknown names
+are ignored with one warning line on stderr. A fix that is on
 announces itself in the log the first time it changes what mmengine or
 MMRazor does (:func:`announce_once`), so a run's log says which of them
 acted.
@@ -33,7 +34,8 @@ def enabled(fix: str) -> bool:
         bool: False if the variable names ``fix`` or ``all``.
 
     Raises:
-        ValueError: ``fix`` or a name in the variable is not a known fix.
+        ValueError: ``fix`` is not a known fix (a name in the variable that
+            is not one is ignored with one warning line).
     """
     return fitnets_mm_startup.fix_enabled(fix)
 

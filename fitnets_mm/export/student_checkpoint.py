@@ -17,7 +17,7 @@ from typing import Any, Dict, Union
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import save_checkpoint
 
-from ..compat import load_checkpoint_dict
+from ..fileio.safe_checkpoint import load_checkpoint_dict
 
 __all__ = ['STUDENT_PREFIX', 'export_student', 'student_checkpoint']
 

@@ -10,7 +10,7 @@ import torch
 from mmengine.runner import CheckpointLoader
 
 from fitnets_mm.compat import switches
-from fitnets_mm.compat.atomic_checkpoint import atomic_write
+from fitnets_mm.fileio.atomic_checkpoint import atomic_write
 
 PROBE = '''
 import fitnets_mm
@@ -39,10 +39,20 @@ def test_fixes_can_be_turned_off() -> None:
         'LocalBackend load_from_local'  # mmengine's own
 
 
-def test_unknown_fix_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv('FITNETS_MM_COMPAT_OFF', 'safe_chekpoint')
-    with pytest.raises(ValueError, match="'safe_chekpoint'"):
-        switches.enabled('safe_checkpoint')
+def test_unknown_fix_is_named_once_and_ignored(
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture) -> None:
+    import fitnets_mm_startup
+    monkeypatch.setattr(fitnets_mm_startup, '_warned', set())
+    monkeypatch.setenv('FITNETS_MM_COMPAT_OFF', 'safe_chekpoint,mmcls_scope')
+    for _ in range(3):
+        assert switches.enabled('safe_checkpoint')  # the typo is ignored
+        assert not switches.enabled('mmcls_scope')  # the known name counts
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1
+    assert "unknown fixes ['safe_chekpoint'], ignored" in lines[0]
+    with pytest.raises(ValueError, match="'everything'"):
+        switches.enabled('everything')  # a wrong name in code is a bug
 
 
 def test_announced_once_when_taking_effect(

@@ -20,7 +20,7 @@ from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import Dataset
 
-from fitnets_mm.compat.safe_checkpoint import ALLOWED_GLOBALS
+from fitnets_mm.fileio.safe_checkpoint import ALLOWED_GLOBALS
 
 
 class _Linear(BaseModel):
@@ -87,8 +87,14 @@ def test_plain_weights_only_load_is_refused_with_the_fix_off(
 
 def test_readme_safe_globals_load(ema_checkpoint: Path) -> None:
     # As in the README (Compatibility): the allow-list, scoped to one load.
-    with torch.serialization.safe_globals(ALLOWED_GLOBALS):
-        checkpoint = torch.load(ema_checkpoint, weights_only=True)
+    # Leaving the block removes ALLOWED_GLOBALS from torch's list, also the
+    # process-wide entries ``import fitnets_mm`` made: put them back, or the
+    # tests after this one see a process without them.
+    try:
+        with torch.serialization.safe_globals(ALLOWED_GLOBALS):
+            checkpoint = torch.load(ema_checkpoint, weights_only=True)
+    finally:
+        torch.serialization.add_safe_globals(ALLOWED_GLOBALS)
     assert 'ema_state_dict' in checkpoint
     assert set(checkpoint['state_dict']) == {'fc.weight', 'fc.bias'}
     assert 'message_hub' in checkpoint

@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine.logging import MessageHub
 
-from fitnets_mm.compat import UnsafeCheckpointError
+from fitnets_mm.fileio import UnsafeCheckpointError
 from fitnets_mm.export import export_student, student_checkpoint
 
 STATE = {

@@ -8,7 +8,7 @@ import yaml
 from mmengine.config import Config
 
 import fitnets_mm  # noqa: F401
-from fitnets_mm.config_scope import package_path
+from fitnets_mm.compat.config_scope import package_path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ Five entry points (``teacher_ckpt``, ``resume``, ``load_from``,
 * a directory: an ``IsADirectoryError`` that says so.
 
 Protection: :func:`fitnets_mm.compat.load_checkpoint_dict` behind every
-loader of :mod:`fitnets_mm.compat.safe_checkpoint`.
+loader of :mod:`fitnets_mm.fileio.safe_checkpoint`.
 """
 import os
 import pickle
@@ -29,7 +29,7 @@ from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner import Runner
 from mmrazor.registry import MODELS
 
-from fitnets_mm.compat import (NotACheckpointError, UnsafeCheckpointError,
+from fitnets_mm.fileio import (NotACheckpointError, UnsafeCheckpointError,
                                safe_load)
 from fitnets_mm.export import export_student
 

@@ -17,7 +17,7 @@ import torch
 from mmengine.runner import Runner
 from mmpretrain.registry import MODELS as CLS_MODELS
 
-from fitnets_mm.compat import CorruptCheckpointError
+from fitnets_mm.fileio import CorruptCheckpointError
 from fitnets_mm.models.algorithms import FitNetsDistill
 
 

@@ -5,7 +5,7 @@ stage 2, each time resumed with ``--resume`` (auto), ends with weights bitwise
 equal to an uninterrupted run. A kill while a checkpoint is written never
 leaves a file that ``--resume auto`` picks up and cannot load.
 
-Protections: :mod:`fitnets_mm.compat.atomic_checkpoint` (atomic writes, the
+Protections: :mod:`fitnets_mm.fileio.atomic_checkpoint` (atomic writes, the
 ``last_checkpoint`` fallback) and mmengine's resume of model, optimizer,
 schedulers and message hub.
 """
@@ -23,8 +23,8 @@ import torch
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner import runner as mmengine_runner
 
-from fitnets_mm.compat import CorruptCheckpointError, safe_load
-from fitnets_mm.compat.atomic_checkpoint import find_latest_checkpoint
+from fitnets_mm.fileio import CorruptCheckpointError, safe_load
+from fitnets_mm.fileio.atomic_checkpoint import find_latest_checkpoint
 
 
 def _epoch_started(work_dir: Path, epoch: int) -> bool:

@@ -9,7 +9,7 @@
   to change.
 * Without ``dist_cfg.timeout``, CPU (Gloo) runs use a short default.
 
-Protection: :mod:`fitnets_mm.compat.launcher_watchdog`, installed by
+Protection: :mod:`fitnets_mm.dist.launcher_watchdog`, installed by
 :mod:`fitnets_mm.compat.cpu_distributed` for ``--launcher pytorch``.
 """
 import datetime
@@ -21,7 +21,7 @@ from pathlib import Path
 from utils import reliability as H
 import pytest
 
-from fitnets_mm.compat.launcher_watchdog import (DEFAULT_CPU_TIMEOUT_S,
+from fitnets_mm.dist.launcher_watchdog import (DEFAULT_CPU_TIMEOUT_S,
                                                  dist_timeout)
 
 

@@ -23,7 +23,7 @@ from mmengine.runner import Runner
 from mmrazor.models.losses import KDSoftCELoss
 from mmrazor.registry import MODELS
 
-from fitnets_mm.compat import safe_load
+from fitnets_mm.fileio import safe_load
 from fitnets_mm.engine.hooks import (FiniteWeightsGuardHook,
                                      NonFiniteLossError,
                                      NonFiniteWeightsError)

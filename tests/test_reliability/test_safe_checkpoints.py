@@ -7,7 +7,7 @@ error naming the file and the offending type, and the code never runs (a
 marker file it would create stays absent). A corrupt or truncated checkpoint
 gives a :class:`CorruptCheckpointError` naming the file.
 
-Protection: :mod:`fitnets_mm.compat.safe_checkpoint`.
+Protection: :mod:`fitnets_mm.fileio.safe_checkpoint`.
 """
 import functools
 import http.server
@@ -21,7 +21,7 @@ import torch
 from mmengine.runner import Runner
 from mmrazor.registry import MODELS
 
-from fitnets_mm.compat import CorruptCheckpointError, UnsafeCheckpointError
+from fitnets_mm.fileio import CorruptCheckpointError, UnsafeCheckpointError
 
 # How the refusal names the payload's global (``builtins.exec``); PyTorch
 # calls builtins by their bare name.

@@ -9,8 +9,8 @@ error.
 * a refused URL is one short error naming ``teacher_ckpt``, the URL, the
   cache path to put the file at and the ``--cfg-options`` override.
 
-Protection: :mod:`fitnets_mm.compat.downloads`, used by the URL loader of
-:mod:`fitnets_mm.compat.safe_checkpoint`.
+Protection: :mod:`fitnets_mm.fileio.downloads`, used by the URL loader of
+:mod:`fitnets_mm.fileio.safe_checkpoint`.
 """
 import socket
 import time
@@ -22,7 +22,7 @@ import pytest
 import torch
 from mmrazor.registry import MODELS
 
-from fitnets_mm.compat.downloads import DownloadError, url_cache_path
+from fitnets_mm.fileio.downloads import DownloadError, url_cache_path
 
 
 def _build(tmp_path: Path, teacher_ckpt: str) -> Any:

@@ -12,7 +12,7 @@
 * distributed evaluation collects its results under the work dir, not in
   ``./.dist_test``.
 
-Protection: :mod:`fitnets_mm.compat.atomic_checkpoint`,
+Protection: :mod:`fitnets_mm.fileio.atomic_checkpoint`,
 :mod:`fitnets_mm.compat.dist_collect_dir`.
 """
 import errno
@@ -27,7 +27,7 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from fitnets_mm.compat.atomic_checkpoint import (atomic_write,
+from fitnets_mm.fileio.atomic_checkpoint import (atomic_write,
                                                  find_latest_checkpoint,
                                                  remove_stale_temporaries)
 

@@ -6,7 +6,7 @@ from typing import Callable, Tuple
 import pytest
 import torch
 
-from fitnets_mm.compat import safe_load
+from fitnets_mm.fileio import safe_load
 
 TRAIN_ITERS = 8  # 512 digits / batch 64
 

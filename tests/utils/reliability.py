@@ -462,7 +462,7 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 def checkpoint_state(path: str) -> Dict[str, torch.Tensor]:
     """The ``state_dict`` of a checkpoint file."""
-    from fitnets_mm.compat import safe_load
+    from fitnets_mm.fileio import safe_load
     return safe_load(path, map_location='cpu')['state_dict']
 
 

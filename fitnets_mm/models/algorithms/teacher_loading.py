@@ -8,9 +8,9 @@ from mmengine.runner.checkpoint import _load_checkpoint, load_checkpoint
 from mmrazor.registry import MODELS
 from torch import nn
 
-from ...compat.downloads import DownloadError
-from ...compat.safe_checkpoint import CorruptCheckpointError
-from ...config_scope import SCOPE
+from ...fileio.downloads import DownloadError
+from ...fileio.safe_checkpoint import CorruptCheckpointError
+from ...compat.config_scope import SCOPE
 
 __all__ = ['REVISE_KEYS', 'build_scoped_teacher', 'load_teacher_checkpoint',
            'teacher_mismatch']

@@ -6,7 +6,7 @@ import torch
 
 from utils import toy_models as tm
 
-from fitnets_mm.compat.safe_checkpoint import safe_load
+from fitnets_mm.fileio.safe_checkpoint import safe_load
 from fitnets_mm.engine.hooks import HintStageHook
 
 

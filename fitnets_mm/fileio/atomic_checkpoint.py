@@ -53,7 +53,7 @@ from mmengine.logging import print_log
 
 from .safe_checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
                               safe_load)
-from .switches import announce_once
+from ..compat.switches import announce_once
 
 __all__ = [
     'AtomicLocalBackend', 'STALE_AFTER_S', 'TRAINING_STATE', 'atomic_write',

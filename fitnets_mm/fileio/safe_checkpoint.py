@@ -12,13 +12,10 @@ the extra types an mmengine checkpoint holds (:data:`ALLOWED_GLOBALS`): a file
 that needs anything else is refused with :class:`UnsafeCheckpointError`,
 naming the file and the offending type, before any of its code can run. A
 corrupt or truncated file raises :class:`CorruptCheckpointError`.
-:func:`register_safe_loaders` adds :data:`ALLOWED_GLOBALS` to torch's
-allow-list (``add_safe_globals``, so a plain ``torch.load`` reads mmengine
-checkpoints) and re-registers only the ``CheckpointLoader`` schemes that need
-more: local paths (errors that name the file) and HTTP(S) URLs (zoo
-checkpoints, ``mmcls://``, ``open-mmlab://``, ``torchvision://``: torch.hub
-loads them with ``weights_only=False``), so ``teacher_ckpt``, ``load_from``
-and ``--resume`` all go through :func:`load_checkpoint_dict`.
+:func:`allow_mmengine_globals` adds :data:`ALLOWED_GLOBALS` to torch's
+allow-list, so that a plain ``torch.load`` reads mmengine checkpoints;
+:mod:`.checkpoint_loaders` routes mmengine's ``CheckpointLoader`` through
+:func:`load_checkpoint_dict`.
 """
 import contextlib
 import errno
@@ -38,8 +35,8 @@ from mmengine.logging.history_buffer import HistoryBuffer
 
 __all__ = [
     'ALLOWED_GLOBALS', 'CorruptCheckpointError', 'NotACheckpointError',
-    'UnsafeCheckpointError', 'allow_mmengine_globals', 'load_checkpoint_dict',
-    'register_safe_loaders', 'safe_load'
+    'UnsafeCheckpointError', 'allow_for_mmrazor', 'allow_mmengine_globals',
+    'load_checkpoint_dict', 'safe_load'
 ]
 
 
@@ -330,80 +327,6 @@ def load_checkpoint_dict(file: Union[str, os.PathLike, io.IOBase],
     return checkpoint
 
 
-def _announce() -> None:
-    from .switches import announce_once
-    announce_once(
-        'safe_checkpoint', "mmengine's local and URL checkpoint loaders use "
-        "torch's weights-only unpickler and name unsafe or damaged files; "
-        "torch's weights-only allow-list holds mmengine's checkpoint types "
-        '(HistoryBuffer, its statistics getattr, NumPy arrays, scalars and '
-        'dtypes) for every torch.load of this process')
-
-
-def _load_from_local(filename: str, map_location: Any = None) -> Any:
-    _announce()
-    filename = os.path.expanduser(filename)
-    if not os.path.exists(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    return load_checkpoint_dict(filename, map_location)
-
-
-def _load_from_http(filename: str,
-                    map_location: Any = None,
-                    model_dir: Optional[str] = None,
-                    progress: bool = False) -> Any:
-    """Download once (rank 0 first, as mmengine does), then load.
-
-    The cache is keyed by the full URL and downloads time out (see
-    :mod:`.downloads`). Rank 0's outcome is broadcast, so on a failed
-    download every rank raises the same error instead of waiting.
-    """
-    from mmengine.dist import get_dist_info
-    from torch.hub import get_dir
-
-    from .downloads import DownloadError, fetch_url
-
-    _announce()
-    model_dir = model_dir or os.path.join(get_dir(), 'checkpoints')
-    rank, world_size = get_dist_info()
-    cached, error = None, None
-    if rank == 0:
-        try:
-            cached = fetch_url(filename, model_dir)
-        except DownloadError as err:
-            error = str(err)
-    if world_size > 1:
-        shared = [error]
-        torch.distributed.broadcast_object_list(shared, src=0)
-        error = shared[0]
-        if rank > 0 and error is None:  # no shared cache across nodes
-            cached = fetch_url(filename, model_dir)
-    if error is not None:
-        raise DownloadError(error)
-    return load_checkpoint_dict(cached, map_location, name=filename)
-
-
-def _load_from_ceph(filename: str,
-                    map_location: Any = None,
-                    backend: str = 'petrel') -> Any:
-    from mmengine.fileio import get_file_backend
-    _announce()
-    file_backend = get_file_backend(
-        filename, backend_args={'backend': backend})
-    return load_checkpoint_dict(io.BytesIO(file_backend.get(filename)),
-                                map_location, name=filename)
-
-
-def _torch_load_is_weights_only() -> bool:
-    """Whether a plain ``torch.load`` is weights-only (torch >= 2.6, unless
-    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` is set)."""
-    from mmengine.utils import digit_version
-    forced_off = os.environ.get('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '0') \
-        not in ('', '0')
-    return digit_version(torch.__version__) >= digit_version('2.6.0') and \
-        not forced_off
-
-
 def allow_mmengine_globals() -> None:
     """Add :data:`ALLOWED_GLOBALS` to torch's weights-only allow-list.
 
@@ -419,30 +342,23 @@ def allow_mmengine_globals() -> None:
     torch.serialization.add_safe_globals(ALLOWED_GLOBALS)
 
 
-def register_safe_loaders() -> None:
-    """Allow mmengine's checkpoint types (:func:`allow_mmengine_globals`)
-    and route the loaders that need more than that through
-    :func:`load_checkpoint_dict`.
+def allow_for_mmrazor(module: Any = None) -> None:
+    """:func:`allow_mmengine_globals` when MMRazor is imported, and say so.
 
-    * local paths: mmengine's loader would load them with the allow-list
-      too, but its errors for an unsafe file advise ``weights_only=False``
-      (which would run the payload) and a tensor or folder fails later in
-      mmengine; this loader names the file and what is wrong with it.
-    * HTTP(S) URLs: mmengine downloads through ``torch.hub``, which loads
-      with ``weights_only=False``, without a timeout and with a cache keyed
-      by file name (see :mod:`.downloads`). ``load_from_mmcls``,
-      ``load_from_openmmlab`` and ``load_from_torchvision`` call the
-      module-level ``load_from_http``, which is replaced too.
-    * object storage (``s3://``, ``petrel://``): only where a plain
-      ``torch.load`` is not weights-only (torch < 2.6); otherwise mmengine's
-      own loader is safe with the allow-list.
+    Called by the import hook of :mod:`fitnets_mm_startup` on
+    ``import mmrazor`` (without fitnets_mm imported): MMRazor's
+    ``tools/train.py --resume`` and its EMA tests load mmengine checkpoints
+    with a plain ``torch.load``, which is weights-only on torch >= 2.6.
+
+    Args:
+        module (ModuleType, optional): The ``mmrazor`` package (unused).
+            Defaults to None.
     """
-    from mmengine.runner import checkpoint as ckpt
     allow_mmengine_globals()
-    loaders: List[tuple] = [('', _load_from_local),
-                            (('http://', 'https://'), _load_from_http)]
-    if not _torch_load_is_weights_only():
-        loaders.append((('s3://', 'petrel://'), _load_from_ceph))
-    for prefixes, loader in loaders:
-        ckpt.CheckpointLoader.register_scheme(prefixes, loader, force=True)
-    ckpt.load_from_http = _load_from_http
+    from fitnets_mm_startup import announce
+    announce(
+        'safe_checkpoint', "torch's weights-only allow-list now holds "
+        "mmengine's checkpoint types (HistoryBuffer, its statistics "
+        'getattr, NumPy arrays, scalars and dtypes), so that MMRazor loads '
+        'mmengine checkpoints (--resume, EMA) on this torch',
+        key='safe_checkpoint.mmrazor')

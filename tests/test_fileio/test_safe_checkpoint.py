@@ -1,4 +1,4 @@
-"""``fitnets_mm.compat.safe_checkpoint``: safe, working checkpoint loading."""
+"""``fitnets_mm.fileio.safe_checkpoint``: safe, working checkpoint loading."""
 import os
 import pickle
 import subprocess
@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 import fitnets_mm  # noqa: F401
-from fitnets_mm.compat import (CorruptCheckpointError, UnsafeCheckpointError,
+from fitnets_mm.fileio import (CorruptCheckpointError, UnsafeCheckpointError,
                                safe_load)
 
 TORCH_2_6 = digit_version(torch.__version__) >= digit_version('2.6.0')

@@ -1,4 +1,4 @@
-"""``fitnets_mm.compat.downloads``: URL-keyed cache, hashes, timeouts."""
+"""``fitnets_mm.fileio.downloads``: URL-keyed cache, hashes, timeouts."""
 import hashlib
 import socket
 import time
@@ -10,7 +10,7 @@ import torch
 from mmengine.runner import CheckpointLoader
 
 import fitnets_mm  # noqa: F401  (installs the loaders)
-from fitnets_mm.compat.downloads import (DownloadError, download,
+from fitnets_mm.fileio.downloads import (DownloadError, download,
                                          expected_hash_prefix, fetch_url,
                                          url_cache_path)
 

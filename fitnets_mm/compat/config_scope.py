@@ -11,7 +11,9 @@ mmengine finds a package's folder with ``get_installed_path``, which joins
 the distribution's location and the package name. For an editable install
 (``pip install -e .``, PEP 660) that location is site-packages, where
 fitnets_mm is not, so the lookup of ``fitnets_mm`` (and of no other
-package) is answered with the folder Python imports it from.
+package) is answered with the folder Python imports it from. This is a
+change to mmengine's lookups, announced once when it first answers and
+turned off with ``FITNETS_MM_COMPAT_OFF=config_scope``.
 """
 import importlib.util
 import os.path as osp
@@ -27,12 +29,21 @@ def package_path() -> str:
     return osp.dirname(importlib.util.find_spec(SCOPE).origin)
 
 
+def _announce() -> None:
+    from .switches import announce_once
+    announce_once(
+        'config_scope', "mmengine's config and hub lookups of the "
+        f'{SCOPE!r} package answer the folder it is imported from, so that '
+        f'`{SCOPE}::` config paths work with an editable install')
+
+
 def _answer_for_fitnets_mm(get_installed_path: Callable) -> Callable:
     if getattr(get_installed_path, '__wrapped__', None) is not None:
         return get_installed_path
 
     def wrapper(package: str) -> str:
         if package == SCOPE:
+            _announce()
             return package_path()
         return get_installed_path(package)
 
