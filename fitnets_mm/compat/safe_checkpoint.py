@@ -36,6 +36,8 @@ import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
+from .pickle_allowlist_scan import find_allowlist_abuse
+
 __all__ = [
     'ALLOWED_GLOBALS', 'CorruptCheckpointError', 'NotACheckpointError',
     'UnsafeCheckpointError', 'allow_mmengine_globals', 'load_checkpoint_dict',
@@ -187,30 +189,48 @@ def _allowed_global_names() -> set:
     return names
 
 
-def _unsafe_global(file: Any) -> Optional[str]:
-    """The first global that ``file``'s pickles import and the loader does
-    not allow, found without unpickling; None if none or unreadable."""
+def _pickles_of(file: Any) -> List[bytes]:
+    """The pickle streams of ``file`` (a zip checkpoint's ``*.pkl``
+    members, or the whole legacy file); [] if unreadable."""
     try:
+        if isinstance(file, (str, os.PathLike)) and zipfile.is_zipfile(file):
+            with zipfile.ZipFile(file) as archive:
+                return [archive.read(n) for n in archive.namelist()
+                        if n.endswith('.pkl')]
         if isinstance(file, (str, os.PathLike)):
             with open(file, 'rb') as f:
                 data = f.read()
         else:
             file.seek(0)
             data = file.read()
-        pickles = []
         if zipfile.is_zipfile(io.BytesIO(data)):
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                pickles = [archive.read(n) for n in archive.namelist()
-                           if n.endswith('.pkl')]
-        else:
-            pickles = [data]
+                return [archive.read(n) for n in archive.namelist()
+                        if n.endswith('.pkl')]
+        return [data]
     except Exception:  # noqa: BLE001  (damaged beyond reading)
-        return None
+        return []
+
+
+def _static_refusal(file: Any) -> Optional[str]:
+    """What ``file`` needs that the loader refuses, found without
+    unpickling: a use of the allow-listed ``getattr`` beyond the
+    ``HistoryBuffer`` statistics (any protocol, see
+    :mod:`.pickle_allowlist_scan`), else a global outside the allow-list;
+    None if neither (or unreadable)."""
+    pickles = _pickles_of(file)
     allowed = _allowed_global_names()
+    history_buffer = f'{HistoryBuffer.__module__}.{HistoryBuffer.__qualname__}'
+    abuse = find_allowlist_abuse(
+        pickles, lambda name: name in allowed or name.startswith('torch.'),
+        lambda owner, attribute: owner == history_buffer and
+        attribute in _statistics_names())
+    if abuse is not None:
+        return abuse
     for pickled in pickles:
         for name in _pickle_globals(pickled):
             if name not in allowed and not name.startswith('torch.'):
-                return name
+                return f'the type {name!r}'
     return None
 
 
@@ -263,9 +283,11 @@ def safe_load(file: Union[str, os.PathLike, io.IOBase],
         if _REFUSED_HERE.calls:
             raise _refusal(name, f'the call {_REFUSED_HERE.calls[0]}'
                            ) from None
-        offending = _offending_type(text) or _unsafe_global(file)
+        offending = _static_refusal(file)
+        if offending is None and _offending_type(text) is not None:
+            offending = f'the type {_offending_type(text)!r}'
         if offending is not None:
-            raise _refusal(name, f'the type {offending!r}') from None
+            raise _refusal(name, offending) from None
         raise CorruptCheckpointError(
             f'Checkpoint {name} is damaged or not a PyTorch checkpoint: '
             f'{_torch_reason(text)}') from None
@@ -279,9 +301,9 @@ def safe_load(file: Union[str, os.PathLike, io.IOBase],
         # torch's zip reader and the weights-only unpickler fail on damaged
         # bytes with any of these (e.g. ``OSError: Invalid argument`` for a
         # file cut early, ``IndexError`` for text).
-        offending = _unsafe_global(file)
+        offending = _static_refusal(file)
         if offending is not None:
-            raise _refusal(name, f'the type {offending!r}') from None
+            raise _refusal(name, offending) from None
         raise CorruptCheckpointError(
             f'Checkpoint {name} is truncated, damaged or not a PyTorch '
             f'checkpoint ({type(err).__name__}: {err})') from None
