@@ -106,7 +106,8 @@ def _archive_problem(path: str, name: str) -> Optional[str]:
                 if bad is not None:
                     return f'a zip archive whose member {bad} is damaged'
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as err:
-        return f'not a valid archive ({type(err).__name__}: {err})'
+        reason = ' '.join(str(err).split())  # one line
+        return f'not a valid archive ({type(err).__name__}: {reason})'
     return None
 
 
