@@ -1,0 +1,62 @@
+"""Ctrl-C ends a run with one line per process, not a traceback each.
+
+SIGINT to a 2-rank run reaches ``torchrun``, which passes it on to every
+rank; each printed its ``KeyboardInterrupt`` traceback (about 40 lines,
+from wherever it was: a collective, a checkpoint save, the config's
+``pretty_text``) and torchrun its ``SignalException`` (about 30 lines).
+
+:func:`one_line_on_sigint` wraps a process's main function: a
+``KeyboardInterrupt`` becomes one line saying which rank stopped where and
+how to continue, and exit status 130 (128 + SIGINT), as a shell reports an
+interrupted command. Checkpoints are written atomically
+(:mod:`fitnets_mm.compat.atomic_checkpoint`), so the interrupted run
+resumes from its last one.
+"""
+import contextlib
+import os
+import signal
+import sys
+from typing import Iterator
+
+__all__ = ['INTERRUPTED_EXIT_STATUS', 'one_line_on_sigint', 'where_stopped']
+
+#: 128 + SIGINT, the status a shell gives an interrupted command.
+INTERRUPTED_EXIT_STATUS = 128 + int(signal.SIGINT)
+
+
+def where_stopped() -> str:
+    """``' in epoch E (1-based) after I iterations'`` from mmengine's
+    message hub, or ``''`` before training started."""
+    try:
+        from mmengine.logging import MessageHub
+        hub = MessageHub.get_current_instance()
+        epoch, it = hub.get_info('epoch'), hub.get_info('iter')
+    except Exception:  # noqa: BLE001  (no hub yet)
+        return ''
+    if epoch is None or it is None:
+        return ''
+    return f' in epoch {epoch + 1} after {it} iterations'
+
+
+@contextlib.contextmanager
+def one_line_on_sigint(what: str = 'rank') -> Iterator[None]:
+    """End the process with one line and status 130 on Ctrl-C.
+
+    Args:
+        what (str): How the line names this process: ``'rank'`` (its
+            ``RANK``, 0 without a launcher) or e.g. ``'torchrun'``.
+            Defaults to ``'rank'``.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # one line, once
+        name = f'rank {os.environ.get("RANK", "0")}' if what == 'rank' \
+            else what
+        sys.stdout.flush()
+        sys.stderr.write(
+            f'fitnets_mm: {name} stopped by SIGINT (Ctrl-C){where_stopped()}'
+            '; to continue from the last checkpoint, run the same command '
+            'with --resume\n')
+        sys.stderr.flush()
+        sys.exit(INTERRUPTED_EXIT_STATUS)
