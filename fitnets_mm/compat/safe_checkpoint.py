@@ -212,26 +212,42 @@ def _pickles_of(file: Any) -> List[bytes]:
         return []
 
 
-def _static_refusal(file: Any) -> Optional[str]:
-    """What ``file`` needs that the loader refuses, found without
-    unpickling: a use of the allow-listed ``getattr`` beyond the
-    ``HistoryBuffer`` statistics (any protocol, see
-    :mod:`.pickle_allowlist_scan`), else a global outside the allow-list;
-    None if neither (or unreadable)."""
-    pickles = _pickles_of(file)
+def _allowlist_abuse(file: Any) -> Optional[str]:
+    """A use of the allow-listed ``getattr`` beyond the ``HistoryBuffer``
+    statistics in ``file`` (any protocol, see :mod:`.pickle_allowlist_scan`),
+    found without unpickling: ``"the call getattr(...)"`` or ``"the type
+    '...'"``; None if none (or unreadable)."""
     allowed = _allowed_global_names()
-    history_buffer = f'{HistoryBuffer.__module__}.{HistoryBuffer.__qualname__}'
-    abuse = find_allowlist_abuse(
-        pickles, lambda name: name in allowed or name.startswith('torch.'),
+    history_buffer = \
+        f'{HistoryBuffer.__module__}.{HistoryBuffer.__qualname__}'
+    return find_allowlist_abuse(
+        _pickles_of(file),
+        lambda name: name in allowed or name.startswith('torch.'),
         lambda owner, attribute: owner == history_buffer and
         attribute in _statistics_names())
-    if abuse is not None:
-        return abuse
-    for pickled in pickles:
+
+
+def _unsafe_global(file: Any) -> Optional[str]:
+    """The first global that ``file``'s pickles import and the loader does
+    not allow, found without unpickling; None if none or unreadable."""
+    allowed = _allowed_global_names()
+    for pickled in _pickles_of(file):
         for name in _pickle_globals(pickled):
             if name not in allowed and not name.startswith('torch.'):
-                return f'the type {name!r}'
+                return name
     return None
+
+
+def _static_refusal(file: Any, torch_message: str = '') -> Optional[str]:
+    """What ``file`` needs that the loader refuses, as the refusal names
+    it: an abuse of the allow-list first (the same words in every
+    protocol), then the type torch's error names, then a global outside
+    the allow-list; None if none."""
+    abuse = _allowlist_abuse(file)
+    if abuse is not None:
+        return abuse
+    offending = _offending_type(torch_message) or _unsafe_global(file)
+    return None if offending is None else f'the type {offending!r}'
 
 
 def _refusal(name: str, what: str) -> UnsafeCheckpointError:
@@ -283,9 +299,7 @@ def safe_load(file: Union[str, os.PathLike, io.IOBase],
         if _REFUSED_HERE.calls:
             raise _refusal(name, f'the call {_REFUSED_HERE.calls[0]}'
                            ) from None
-        offending = _static_refusal(file)
-        if offending is None and _offending_type(text) is not None:
-            offending = f'the type {_offending_type(text)!r}'
+        offending = _static_refusal(file, text)
         if offending is not None:
             raise _refusal(name, offending) from None
         raise CorruptCheckpointError(
