@@ -38,6 +38,22 @@ def where_stopped() -> str:
     return f' in epoch {epoch + 1} after {it} iterations'
 
 
+def _caused_by_sigint(err: BaseException) -> bool:
+    """Whether ``err`` is a ``KeyboardInterrupt``, or was raised while one
+    was handled: mmengine's ``Config.pretty_text`` (run for every
+    checkpoint) turns any exception, Ctrl-C included, into a
+    ``SyntaxError``."""
+    seen = 0
+    while err is not None and seen < 20:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        if isinstance(err, SystemExit):
+            return False
+        err = err.__cause__ or err.__context__
+        seen += 1
+    return False
+
+
 @contextlib.contextmanager
 def one_line_on_sigint(what: str = 'rank') -> Iterator[None]:
     """End the process with one line and status 130 on Ctrl-C.
@@ -49,7 +65,9 @@ def one_line_on_sigint(what: str = 'rank') -> Iterator[None]:
     """
     try:
         yield
-    except KeyboardInterrupt:
+    except BaseException as err:  # noqa: B902
+        if not _caused_by_sigint(err):
+            raise
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # one line, once
         name = f'rank {os.environ.get("RANK", "0")}' if what == 'rank' \
             else what
