@@ -18,8 +18,14 @@ import signal
 import sys
 from typing import Iterator
 
-__all__ = ['INTERRUPTED_EXIT_STATUS', 'one_line_on_sigint', 'where_stopped']
+__all__ = [
+    'INTERRUPTED_EXIT_STATUS', 'RESUME_ADVICE', 'one_line_on_sigint',
+    'where_stopped'
+]
 
+#: How an interrupted training continues.
+RESUME_ADVICE = ('to continue from the last checkpoint, run the same command '
+                 'with --resume')
 #: 128 + SIGINT, the status a shell gives an interrupted command.
 INTERRUPTED_EXIT_STATUS = 128 + int(signal.SIGINT)
 
@@ -55,13 +61,16 @@ def _caused_by_sigint(err: BaseException) -> bool:
 
 
 @contextlib.contextmanager
-def one_line_on_sigint(what: str = 'rank') -> Iterator[None]:
+def one_line_on_sigint(what: str = 'rank',
+                       advice: str = RESUME_ADVICE) -> Iterator[None]:
     """End the process with one line and status 130 on Ctrl-C.
 
     Args:
         what (str): How the line names this process: ``'rank'`` (its
             ``RANK``, 0 without a launcher) or e.g. ``'torchrun'``.
             Defaults to ``'rank'``.
+        advice (str): Ends the line (``''``: none). Defaults to
+            :data:`RESUME_ADVICE`, for training.
     """
     try:
         yield
@@ -74,7 +83,6 @@ def one_line_on_sigint(what: str = 'rank') -> Iterator[None]:
         sys.stdout.flush()
         sys.stderr.write(
             f'fitnets_mm: {name} stopped by SIGINT (Ctrl-C){where_stopped()}'
-            '; to continue from the last checkpoint, run the same command '
-            'with --resume\n')
+            f'{"; " + advice if advice else ""}\n')
         sys.stderr.flush()
         sys.exit(INTERRUPTED_EXIT_STATUS)

@@ -41,3 +41,18 @@ def test_other_errors_pass_through() -> None:
     with pytest.raises(ValueError, match='x'):
         with one_line_on_sigint():
             raise ValueError('x')
+
+
+def test_no_resume_advice_for_tools_test(
+        capsys: pytest.CaptureFixture) -> None:
+    import signal
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit):
+            with one_line_on_sigint(advice=''):
+                raise KeyboardInterrupt
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    line = capsys.readouterr().err.strip()
+    assert line.startswith('fitnets_mm: rank ')
+    assert line.endswith('stopped by SIGINT (Ctrl-C)')
