@@ -12,10 +12,11 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
-# exec: the launcher is this process, so killing it (kill -9 included)
-# ends the ranks too (each rank exits with its parent).
+# torchrun, through tools/dist_run.py (one line, not a traceback, on
+# Ctrl-C). exec: the launcher is this process, so killing it (kill -9
+# included) ends the ranks too (each rank exits with its parent).
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-exec python -m torch.distributed.run \
+exec python "$(dirname "$0")/dist_run.py" \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \

@@ -27,6 +27,8 @@ from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from fitnets_mm.engine.runner.sigint import one_line_on_sigint
+
 
 def parse_args() -> argparse.Namespace:
     """Parse the command line."""
@@ -154,4 +156,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    with one_line_on_sigint(advice=''):
+        main()

@@ -25,6 +25,8 @@ from mmengine.hooks import Hook
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from fitnets_mm.engine.runner.sigint import one_line_on_sigint
+
 
 class ResetLearningRateHook(Hook):
     """Resume with the config's learning rate, not the checkpoint's.
@@ -243,4 +245,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    with one_line_on_sigint():
+        main()

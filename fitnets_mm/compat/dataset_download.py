@@ -9,23 +9,37 @@ elsewhere, leaving the empty ``data_root`` it created behind.
 
 :func:`patch_dataset_download` replaces that function in the two dataset
 modules by :func:`download_and_extract_archive`, which downloads with
-:func:`fitnets_mm.compat.downloads.download` (connect and read timeout,
+:func:`fitnets_mm.fileio.downloads.download` (connect and read timeout,
 nothing partial left), checks the md5 as MMPretrain does, and on failure
 removes the folders it created and raises one :class:`DatasetDownloadError`
 naming the URL, ``data_root`` and the ``--cfg-options`` override. It
 happens while the dataloaders are built, before the first iteration.
+
+Downloads have the deadline of :func:`~.downloads.download`, and an archive
+is kept only once its md5 matches (where MMPretrain gives one) and it reads
+to its end (:func:`~.download_checks.archive_check`). The environment
+variable ``FITNETS_MM_DATASET_MIRROR`` (a base URL, e.g.
+``http://mirror.local/datasets/``) replaces the host and folder of every
+data set URL, keeping the file name: for offline mirrors, and for tests.
+The same fix checks the MNIST / Fashion-MNIST files as they are read
+(:mod:`.mnist_files`).
 """
 import os
 import os.path as osp
 from typing import List, Optional
+from urllib.parse import urlparse
 
+from ..fileio.download_checks import archive_check
 from ..fileio.downloads import DownloadError, download
 from .switches import announce_once
 
 __all__ = [
-    'DatasetDownloadError', 'download_and_extract_archive',
-    'patch_dataset_download'
+    'DatasetDownloadError', 'MIRROR_ENV', 'dataset_url',
+    'download_and_extract_archive', 'patch_dataset_download'
 ]
+
+#: The environment variable that points data set downloads at a mirror.
+MIRROR_ENV = 'FITNETS_MM_DATASET_MIRROR'
 
 _MODULES = ('mmpretrain.datasets.cifar', 'mmpretrain.datasets.mnist')
 
@@ -46,6 +60,22 @@ def _missing_folders(path: str) -> List[str]:
             break
         path = parent
     return missing
+
+
+def dataset_url(url: str) -> str:
+    """``url``, or its file at the mirror ``FITNETS_MM_DATASET_MIRROR``.
+
+    Args:
+        url (str): The URL MMPretrain downloads from.
+
+    Returns:
+        str: ``MIRROR/<file name of url>`` if the variable is set, else
+        ``url``.
+    """
+    mirror = os.environ.get(MIRROR_ENV)
+    if not mirror:
+        return url
+    return mirror.rstrip('/') + '/' + osp.basename(urlparse(url).path)
 
 
 def download_and_extract_archive(url: str,
@@ -73,34 +103,47 @@ def download_and_extract_archive(url: str,
     from mmpretrain.datasets.utils import check_integrity, extract_archive
     announce_once('dataset_download', 'data set downloads have a timeout '
                   'and one clear error')
+    url = dataset_url(url)
     root = osp.normpath(osp.expanduser(download_root))
     created = _missing_folders(root)
     path = osp.join(root, filename or osp.basename(url))
     try:
         if not check_integrity(path, md5):
-            download(url, path, hash_prefix='')
-            if not check_integrity(path, md5):
-                os.remove(path)
-                raise DownloadError(f'{url} does not have the md5 {md5}')
+            present = osp.isfile(path)
+            try:
+                download(url, path, hash_prefix='',
+                         check=archive_check(url, path, md5))
+            except DownloadError as err:
+                if not present:
+                    raise
+                raise DownloadError(
+                    f'{path} is there but its md5 is not {md5} (a partial '
+                    f'or damaged download), and {err}') from None
     except DownloadError as err:
         for folder in created:  # deepest first; only if still empty
             try:
                 os.rmdir(folder)
             except OSError:
                 break
+        mirror = '' if os.environ.get(MIRROR_ENV) else (
+            f', or a mirror of its files: {MIRROR_ENV}=URL')
         raise DatasetDownloadError(
             f'{err}. The data set is missing from data_root {root!r}: put '
             'its files there, or point the config at a copy: --cfg-options '
             'train_dataloader.dataset.data_root=DIR '
             'val_dataloader.dataset.data_root=DIR '
-            'test_dataloader.dataset.data_root=DIR') from None
+            f'test_dataloader.dataset.data_root=DIR{mirror}') from None
     extract_archive(path, extract_root or root, remove_finished)
 
 
 def patch_dataset_download() -> None:
     """Install :func:`download_and_extract_archive` in MMPretrain's CIFAR
-    and MNIST modules (idempotent)."""
+    and MNIST modules, and the file checks of :mod:`.mnist_files`
+    (idempotent)."""
     import importlib
+
+    from .mnist_files import patch_mnist_files
     for name in _MODULES:
         module = importlib.import_module(name)
         module.download_and_extract_archive = download_and_extract_archive
+    patch_mnist_files()

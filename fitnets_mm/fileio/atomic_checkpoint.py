@@ -317,9 +317,14 @@ def find_latest_checkpoint(path: str) -> Optional[str]:
 
 
 def patch_atomic_checkpoint() -> None:
-    """Install the atomic local backend and the robust
-    ``find_latest_checkpoint`` (idempotent)."""
+    """Install the atomic local backend, the robust
+    ``find_latest_checkpoint`` and the removal of the previous best
+    checkpoint after the new one is saved (:mod:`fitnets_mm.compat.best_checkpoint_order`)
+    (idempotent)."""
     import importlib
+
+    from ..compat.best_checkpoint_order import patch_best_checkpoint_order
+    patch_best_checkpoint_order()
     register_backend('local', AtomicLocalBackend, force=True, prefixes='')
     # Every module that imported mmengine's function by name.
     for name in ('mmengine.runner', 'mmengine.runner.checkpoint',

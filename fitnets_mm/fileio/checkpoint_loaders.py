@@ -17,8 +17,10 @@ from typing import Any, List, Optional
 import torch
 
 from ..compat.switches import announce_once
+from .download_checks import checkpoint_check
 from .downloads import DownloadError, fetch_url
-from .safe_checkpoint import allow_mmengine_globals, load_checkpoint_dict
+from .safe_checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
+                              allow_mmengine_globals, load_checkpoint_dict)
 
 __all__ = ['register_safe_loaders']
 
@@ -46,9 +48,11 @@ def _load_from_http(filename: str,
                     progress: bool = False) -> Any:
     """Download once (rank 0 first, as mmengine does), then load.
 
-    The cache is keyed by the full URL and downloads time out (see
-    :mod:`.downloads`). Rank 0's outcome is broadcast, so on a failed
-    download every rank raises the same error instead of waiting.
+    The cache is keyed by the full URL, downloads time out and end by a
+    deadline, and only a loadable checkpoint is cached (see
+    :mod:`.downloads` and :mod:`.download_checks`). Rank 0's outcome is
+    broadcast, so on a failed download every rank raises the same error
+    instead of waiting.
     """
     from mmengine.dist import get_dist_info
     from torch.hub import get_dir
@@ -56,20 +60,23 @@ def _load_from_http(filename: str,
     _announce()
     model_dir = model_dir or os.path.join(get_dir(), 'checkpoints')
     rank, world_size = get_dist_info()
+    check = checkpoint_check(filename)
     cached, error = None, None
     if rank == 0:
         try:
-            cached = fetch_url(filename, model_dir)
-        except DownloadError as err:
-            error = str(err)
+            cached = fetch_url(filename, model_dir, check=check)
+        except (DownloadError, UnsafeCheckpointError,
+                CorruptCheckpointError) as err:
+            error = err
     if world_size > 1:
-        shared = [error]
+        shared = [None if error is None else (type(error), str(error))]
         torch.distributed.broadcast_object_list(shared, src=0)
-        error = shared[0]
+        if rank > 0 and shared[0] is not None:
+            error = shared[0][0](shared[0][1])
         if rank > 0 and error is None:  # no shared cache across nodes
-            cached = fetch_url(filename, model_dir)
-    if error is not None:
-        raise DownloadError(error)
+            cached = fetch_url(filename, model_dir, check=check)
+    if error is not None:  # one line, the same on every rank
+        raise type(error)(str(error)) from None
     return load_checkpoint_dict(cached, map_location, name=filename)
 
 

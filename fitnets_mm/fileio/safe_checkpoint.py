@@ -33,6 +33,8 @@ import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
+from .pickle_allowlist_scan import find_allowlist_abuse
+
 __all__ = [
     'ALLOWED_GLOBALS', 'CorruptCheckpointError', 'NotACheckpointError',
     'UnsafeCheckpointError', 'allow_for_mmrazor', 'allow_mmengine_globals',
@@ -184,31 +186,65 @@ def _allowed_global_names() -> set:
     return names
 
 
-def _unsafe_global(file: Any) -> Optional[str]:
-    """The first global that ``file``'s pickles import and the loader does
-    not allow, found without unpickling; None if none or unreadable."""
+def _pickles_of(file: Any) -> List[bytes]:
+    """The pickle streams of ``file`` (a zip checkpoint's ``*.pkl``
+    members, or the whole legacy file); [] if unreadable."""
     try:
+        if isinstance(file, (str, os.PathLike)) and zipfile.is_zipfile(file):
+            with zipfile.ZipFile(file) as archive:
+                return [archive.read(n) for n in archive.namelist()
+                        if n.endswith('.pkl')]
         if isinstance(file, (str, os.PathLike)):
             with open(file, 'rb') as f:
                 data = f.read()
         else:
             file.seek(0)
             data = file.read()
-        pickles = []
         if zipfile.is_zipfile(io.BytesIO(data)):
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                pickles = [archive.read(n) for n in archive.namelist()
-                           if n.endswith('.pkl')]
-        else:
-            pickles = [data]
+                return [archive.read(n) for n in archive.namelist()
+                        if n.endswith('.pkl')]
+        return [data]
     except Exception:  # noqa: BLE001  (damaged beyond reading)
-        return None
+        return []
+
+
+def _allowlist_abuse(file: Any) -> Optional[str]:
+    """A use of the allow-listed ``getattr`` beyond the ``HistoryBuffer``
+    statistics in ``file`` (any protocol, see :mod:`.pickle_allowlist_scan`),
+    found without unpickling: ``"the call getattr(...)"`` or ``"the type
+    '...'"``; None if none (or unreadable)."""
     allowed = _allowed_global_names()
-    for pickled in pickles:
+    history_buffer = \
+        f'{HistoryBuffer.__module__}.{HistoryBuffer.__qualname__}'
+    return find_allowlist_abuse(
+        _pickles_of(file),
+        lambda name: name in allowed or name.startswith('torch.'),
+        lambda owner, attribute: owner == history_buffer and
+        attribute in _statistics_names())
+
+
+def _unsafe_global(file: Any) -> Optional[str]:
+    """The first global that ``file``'s pickles import and the loader does
+    not allow, found without unpickling; None if none or unreadable."""
+    allowed = _allowed_global_names()
+    for pickled in _pickles_of(file):
         for name in _pickle_globals(pickled):
             if name not in allowed and not name.startswith('torch.'):
                 return name
     return None
+
+
+def _static_refusal(file: Any, torch_message: str = '') -> Optional[str]:
+    """What ``file`` needs that the loader refuses, as the refusal names
+    it: an abuse of the allow-list first (the same words in every
+    protocol), then the type torch's error names, then a global outside
+    the allow-list; None if none."""
+    abuse = _allowlist_abuse(file)
+    if abuse is not None:
+        return abuse
+    offending = _offending_type(torch_message) or _unsafe_global(file)
+    return None if offending is None else f'the type {offending!r}'
 
 
 def _refusal(name: str, what: str) -> UnsafeCheckpointError:
@@ -260,9 +296,9 @@ def safe_load(file: Union[str, os.PathLike, io.IOBase],
         if _REFUSED_HERE.calls:
             raise _refusal(name, f'the call {_REFUSED_HERE.calls[0]}'
                            ) from None
-        offending = _offending_type(text) or _unsafe_global(file)
+        offending = _static_refusal(file, text)
         if offending is not None:
-            raise _refusal(name, f'the type {offending!r}') from None
+            raise _refusal(name, offending) from None
         raise CorruptCheckpointError(
             f'Checkpoint {name} is damaged or not a PyTorch checkpoint: '
             f'{_torch_reason(text)}') from None
@@ -276,9 +312,9 @@ def safe_load(file: Union[str, os.PathLike, io.IOBase],
         # torch's zip reader and the weights-only unpickler fail on damaged
         # bytes with any of these (e.g. ``OSError: Invalid argument`` for a
         # file cut early, ``IndexError`` for text).
-        offending = _unsafe_global(file)
+        offending = _static_refusal(file)
         if offending is not None:
-            raise _refusal(name, f'the type {offending!r}') from None
+            raise _refusal(name, offending) from None
         raise CorruptCheckpointError(
             f'Checkpoint {name} is truncated, damaged or not a PyTorch '
             f'checkpoint ({type(err).__name__}: {err})') from None

@@ -89,8 +89,9 @@ def test_damaged_cached_file_fails_its_hash(http_server: Tuple[Path, str],
     cache = str(tmp_path / 'cache')
     cached = Path(fetch_url(f'{base}/{name}', cache))
     cached.write_bytes(cached.read_bytes()[:100])
-    with pytest.raises(DownloadError, match='damaged'):
+    with pytest.raises(DownloadError, match='damaged') as err:
         fetch_url(f'{base}/{name}', cache)
+    assert f'delete it to download again: rm {cached}' in str(err.value)
 
 
 def test_silent_server_times_out(silent_server: str, tmp_path: Path) -> None:

@@ -71,6 +71,17 @@ def _getattr_walk(path: Path, marker: Path) -> None:
     torch.save(dict(state_dict={}, meta=_GetattrWalk()), str(path))
 
 
+def _getattr_walk_raw(protocol: int) -> Callable[[Path, Path], None]:
+    """The walk as a raw pickle of ``protocol`` (4: torch's unpickler stops
+    at ``FRAME`` before the call; 0: at its text opcodes)."""
+
+    def make(path: Path, marker: Path) -> None:
+        path.write_bytes(pickle.dumps(dict(state_dict={}, meta=_GetattrWalk()),
+                                      protocol=protocol))
+
+    return make
+
+
 def _getattr_call(path: Path, marker: Path) -> None:
     torch.save(dict(state_dict={}, meta=_GetattrCall()), str(path))
 
@@ -95,6 +106,10 @@ FILES: Dict[str, tuple] = {
     'list': (_list, NotACheckpointError, ['builtins.list', 'not a']),
     'getattr_walk': (_getattr_walk, UnsafeCheckpointError,
                      ['as unsafe', "getattr(HistoryBuffer, '__init__')"]),
+    'getattr_walk_p4': (_getattr_walk_raw(4), UnsafeCheckpointError,
+                        ['as unsafe', "getattr(HistoryBuffer, '__init__')"]),
+    'getattr_walk_p0': (_getattr_walk_raw(0), UnsafeCheckpointError,
+                        ['as unsafe', "getattr(HistoryBuffer, '__init__')"]),
     'getattr_call': (_getattr_call, UnsafeCheckpointError,
                      ['as unsafe', "'HistoryBuffer.min'"]),
     'raw_pickle_os_system': (_raw_pickle, UnsafeCheckpointError,
@@ -141,7 +156,8 @@ ENTRIES: Dict[str, Callable] = {
 
 #: The runner entry points share one loader: a subset of the files keeps
 #: the test fast.
-RUNNER_KINDS = ('tensor', 'getattr_walk', 'raw_pickle_os_system',
+RUNNER_KINDS = ('tensor', 'getattr_walk', 'getattr_walk_p4',
+                'raw_pickle_os_system',
                 'directory')
 CASES = [(entry, kind) for entry in sorted(ENTRIES) for kind in sorted(FILES)
          if entry in ('teacher_ckpt', 'converter') or kind in RUNNER_KINDS]

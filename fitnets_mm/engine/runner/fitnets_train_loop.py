@@ -68,6 +68,9 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
             :class:`EpochBasedTrainLoop`. Defaults to None.
         fresh_kd_optimizer (bool): Clear the optimizer state at the first
             epoch of stage 2. Defaults to True.
+        max_epochs (int, optional): Accepted only if it equals
+            ``hint_epochs + kd_epochs`` (the run's length); a config written
+            for ``EpochBasedTrainLoop`` may keep it. Defaults to None.
     """
 
     def __init__(self,
@@ -78,7 +81,8 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
                  val_begin: int = 1,
                  val_interval: int = 1,
                  dynamic_intervals: Optional[List[Tuple[int, int]]] = None,
-                 fresh_kd_optimizer: bool = True) -> None:
+                 fresh_kd_optimizer: bool = True,
+                 max_epochs: Optional[int] = None) -> None:
         self.hint_block_epochs: Optional[List[int]] = None
         if isinstance(hint_epochs, (list, tuple)):
             self.hint_block_epochs = self._check_blocks(hint_epochs, runner)
@@ -92,6 +96,12 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
         if hint_epochs + kd_epochs == 0:
             raise ValueError('`hint_epochs` and `kd_epochs` are both 0; '
                              'expected at least one epoch to train.')
+        if max_epochs is not None and max_epochs != hint_epochs + kd_epochs:
+            raise ValueError(
+                f'`train_cfg.max_epochs={max_epochs!r}` does not fit a '
+                'FitNets run, whose length is hint_epochs + kd_epochs = '
+                f'{hint_epochs} + {kd_epochs} = {hint_epochs + kd_epochs}; '
+                'remove max_epochs, or set hint_epochs and kd_epochs.')
         algorithm = self._algorithm_of(runner.model)
         if not hasattr(algorithm, 'set_stage'):
             raise TypeError(
