@@ -33,7 +33,6 @@ import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
-from .pickle_allowlist_scan import find_allowlist_abuse
 
 __all__ = [
     'ALLOWED_GLOBALS', 'CorruptCheckpointError', 'NotACheckpointError',
@@ -214,6 +213,11 @@ def _allowlist_abuse(file: Any) -> Optional[str]:
     statistics in ``file`` (any protocol, see :mod:`.pickle_allowlist_scan`),
     found without unpickling: ``"the call getattr(...)"`` or ``"the type
     '...'"``; None if none (or unreadable)."""
+    # Loaded on its own, as the start-up hook loads this module (importing
+    # the package here would import all of fitnets_mm).
+    from fitnets_mm_startup import feature_module
+    find_allowlist_abuse = feature_module(
+        'fileio.pickle_allowlist_scan').find_allowlist_abuse
     allowed = _allowed_global_names()
     history_buffer = \
         f'{HistoryBuffer.__module__}.{HistoryBuffer.__qualname__}'

@@ -34,7 +34,7 @@ def test_compat_holds_only_the_third_party_changes() -> None:
     in_compat = {p.stem for p in (REPO_ROOT / 'fitnets_mm' / 'compat').glob(
         '*.py')} - {'__init__', 'switches'}
     assert in_compat == {
-        'config_scope', 'cpu_distributed', 'dataset_download',
-        'dist_collect_dir', 'mmcls_rename', 'mmcls_scope', 'mmrazor_import',
-        'mmrazor_inplace'
+        'best_checkpoint_order', 'config_scope', 'cpu_distributed',
+        'dataset_download', 'dist_collect_dir', 'mmcls_rename', 'mmcls_scope',
+        'mmrazor_import', 'mmrazor_inplace', 'mnist_files'
     }

@@ -19,7 +19,7 @@ import pytest
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
-from fitnets_mm.compat import (CorruptCheckpointError, UnsafeCheckpointError,
+from fitnets_mm.fileio import (CorruptCheckpointError, UnsafeCheckpointError,
                                safe_load)
 
 

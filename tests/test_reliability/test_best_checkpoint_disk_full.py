@@ -20,7 +20,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.registry import METRICS
 from mmengine.runner import Runner
 
-from fitnets_mm.compat import atomic_checkpoint, safe_load
+from fitnets_mm.fileio import atomic_checkpoint, safe_load
 from utils import reliability as H
 
 
