@@ -7,8 +7,9 @@ nothing until one of the MMRazor modules in :data:`FIXES` is imported. Then,
 and only then, the module is imported as usual and the matching fix from
 ``fitnets_mm/compat/`` is applied to it. So ``import mmrazor.models`` works
 on torch 2.x in a fresh interpreter (MMRazor's own ``tools/train.py`` and
-tests included) without importing fitnets_mm first, and nothing else in the
-interpreter changes: no other module is wrapped and fitnets_mm itself is not
+tests included) without importing fitnets_mm first. The same hook lets
+openmim's ``mim`` find an editable install (:mod:`fitnets_mm.compat.mim_editable`).
+Nothing else in the interpreter changes: no other module is wrapped and fitnets_mm itself is not
 imported (it would register its modules as a hidden side effect).
 
 This module is deliberately outside the ``fitnets_mm`` package: importing
@@ -54,13 +55,17 @@ FIXES: Dict[str, Tuple[str, str, str]] = {
     ('mmcls_rename', 'patch_mmcls_rename', 'after'),
     'mmrazor.registry.registry':
     ('mmcls_scope', 'patch_mmcls_scope', 'after'),
+    # openmim's CLI: find fitnets_mm in an editable install.
+    'mim.utils.utils': ('mim_editable', 'patch_mim_utils', 'after'),
+    'mim.commands.list': ('mim_editable', 'patch_mim_list', 'after'),
+    'mim.cli': ('mim_editable', 'patch_mim_cli', 'after'),
 }
 
 #: Names accepted by ``FITNETS_MM_COMPAT_OFF``.
 FIX_NAMES = ('startup_hook', 'mmrazor_import', 'mmrazor_inplace',
              'mmcls_rename', 'mmcls_scope', 'safe_checkpoint',
              'atomic_checkpoint', 'cpu_distributed', 'dist_collect_dir',
-             'dataset_download')
+             'dataset_download', 'mim_editable')
 
 _announced: Set[str] = set()
 
