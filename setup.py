@@ -115,7 +115,7 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.10',
     packages=find_packages(include=['fitnets_mm', 'fitnets_mm.*']),
-    py_modules=['fitnets_mm_startup'],
+    py_modules=['fitnets_mm_startup', 'fitnets_mm_cli'],
     cmdclass=cmdclass,
     install_requires=install_requires,
     extras_require={
