@@ -48,7 +48,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--show-dir',
         help='draw each test image with its prediction into this folder '
-        "(relative: inside the run's timestamp folder, as in MMPretrain)")
+        '(a relative path is read from the current folder)')
     parser.add_argument(
         '--interval',
         type=int,
@@ -87,6 +87,10 @@ def parse_args() -> argparse.Namespace:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if args.out is None and args.out_item is not None:
         parser.error('--out-item needs --out FILE to write to')
+    if args.show_dir and args.tta:
+        # MMPretrain's VisualizationHook draws batches of single images.
+        parser.error('--show-dir cannot draw --tta batches (several views '
+                     'per image); use one of them')
     return args
 
 

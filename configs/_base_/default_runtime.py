@@ -18,6 +18,11 @@ default_hooks = dict(
 # dist_cfg stays MMPretrain's nccl: fitnets_mm falls back to gloo where CUDA
 # is unavailable.
 
+# Training losses reach TensorBoard, WandB and scalars.json as
+# stage1/<loss> and stage2/<loss> (stage 1's summed L_HT is thousands of times
+# stage 2's loss); the text log is unchanged.
+log_processor = dict(type='StageLogProcessor')
+
 # TensorBoard or WandB: pip install -e ".[tensorboard]" (or ".[wandb]") and
 # add dict(type='TensorboardVisBackend') to visualizer.vis_backends
 # (README, "Learning curves").
