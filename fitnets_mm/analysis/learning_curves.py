@@ -132,9 +132,13 @@ def iters_per_epoch(records: Sequence[dict]) -> Optional[int]:
 def split_stages(records: Sequence[dict]) -> StageCurves:
     """Sort records into stage 1, stage 2 and validation.
 
-    The switch is the first iteration of stage 2: the first iteration of the
-    epoch of its first record, from :func:`iters_per_epoch` (the first
-    stage-2 record is only the first *logged* iteration).
+    The switch is the first iteration of stage 2, not its first *logged*
+    one: ``stage_start_iter`` of the records where
+    :class:`~fitnets_mm.engine.runner.StageLogProcessor` wrote it, else the
+    first iteration of the epoch of the first stage-2 record, with
+    :func:`iters_per_epoch` (exact when the records pin the epoch length,
+    e.g. when every epoch's last iteration is logged; otherwise the
+    earliest switch the records allow).
 
     Args:
         records (Sequence[dict]): Records of :func:`load_scalars`.
@@ -161,8 +165,11 @@ def split_stages(records: Sequence[dict]) -> StageCurves:
         if curves.switch_iter is None and curves.hint:
             curves.switch_epoch = plain.get('epoch')
             curves.switch_iter = plain['iter']
+    start = curves.kd[0].get('stage_start_iter') if curves.hint else None
     per_epoch = iters_per_epoch(train)
-    if curves.switch_epoch is not None and per_epoch is not None:
+    if start is not None:
+        curves.switch_iter = int(start)
+    elif curves.switch_epoch is not None and per_epoch is not None:
         curves.switch_iter = (curves.switch_epoch - 1) * per_epoch + 1
     return curves
 

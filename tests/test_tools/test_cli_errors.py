@@ -110,10 +110,20 @@ def test_argument_error_answers_before_the_heavy_imports(
     assert 'torch' not in _imports(proc)
 
 
+def _tiny(folder: Path) -> Path:
+    """The tiny FitNets config: its data is made in memory."""
+    sys.path.insert(0, str(TESTS))
+    try:
+        from utils import reliability
+    finally:
+        sys.path.remove(str(TESTS))
+    return Path(reliability.logged_two_stage_config(str(folder), None))
+
+
 def test_bad_url_is_one_line(tmp_path: Path) -> None:
     from conftest import find_free_port
     url = f'http://127.0.0.1:{find_free_port()}/none.pth'  # nothing listens
-    proc = _run([REPO_ROOT / 'tools' / 'test.py', TOY_KD, url,
+    proc = _run([REPO_ROOT / 'tools' / 'test.py', _tiny(tmp_path), url,
                  '--work-dir', tmp_path / 'work'], tmp_path,
                 NO_PROXY='127.0.0.1', no_proxy='127.0.0.1',
                 TORCH_HOME=str(tmp_path / 'torch_home'))
@@ -122,8 +132,8 @@ def test_bad_url_is_one_line(tmp_path: Path) -> None:
 
 
 def test_bad_config_key_is_one_line(tmp_path: Path) -> None:
-    proc = _run([REPO_ROOT / 'tools' / 'train.py', TOY_KD, '--work-dir',
-                 tmp_path / 'work', '--cfg-options',
+    proc = _run([REPO_ROOT / 'tools' / 'train.py', _tiny(tmp_path),
+                 '--cfg-options',
                  'model.architecture.backbone.no_such_option=1'], tmp_path)
     line = _error_line(proc)
     assert 'no_such_option' in line
@@ -140,7 +150,7 @@ def test_bad_data_is_one_line(tmp_path: Path) -> None:
 def test_not_a_checkpoint_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / 'bad.pth'
     bad.write_text('not a checkpoint\n')
-    proc = _run([REPO_ROOT / 'tools' / 'test.py', TOY_KD, bad,
+    proc = _run([REPO_ROOT / 'tools' / 'test.py', _tiny(tmp_path), bad,
                  '--work-dir', tmp_path / 'work'], tmp_path)
     line = _error_line(proc)
     assert str(bad) in line

@@ -33,8 +33,11 @@ class StageLogProcessor(LogProcessor):
     loss under 10), so one ``loss`` curve in TensorBoard or W&B shows a cliff
     and hides stage 2. In the scalars sent to the visualizer (its backends,
     ``scalars.json`` included), every key containing ``loss`` becomes
-    ``stage<N>/<key>`` (TensorBoard groups them in a section per stage), and
-    ``stage`` (1 or 2) is added. The text log is unchanged. For a model
+    ``stage<N>/<key>`` (TensorBoard groups them in a section per stage);
+    ``stage`` (1 or 2) is added, and with FitNets' train loop
+    ``stage_start_iter``, the stage's first iteration (1-based, as
+    ``iter``), which ``tools/analysis/analyze_logs.py`` marks as the switch.
+    The text log is unchanged. For a model
     without stages (a plain MMRazor or MMPretrain run) nothing changes.
 
     Note:
@@ -68,4 +71,8 @@ class StageLogProcessor(LogProcessor):
                    and not key.startswith('lambda_') else key): value
                   for key, value in tag.items()}
         tagged['stage'] = stage
+        loop = getattr(runner, 'train_loop', None)
+        if hasattr(loop, 'stage_span') and hasattr(loop, 'dataloader'):
+            begin = loop.stage_span(getattr(model, 'stage'))[0]
+            tagged['stage_start_iter'] = begin * len(loop.dataloader) + 1
         return tagged, log_str
