@@ -182,6 +182,7 @@ def test_get_flops_counts_the_student_without_the_teacher_weights(
     from mmengine.config import Config
     from mmpretrain.registry import MODELS
     student = MODELS.build(Config.fromfile(config).model.architecture)
+    student.eval()  # as the tool builds it
     info = get_model_complexity_info(student, input_shape=(3, 8, 8),
                                      show_table=False, show_arch=False)
     assert f'Flops: {info["flops_str"]}\n' in proc.stdout
