@@ -15,8 +15,9 @@ fitnets_mm first, and importing MMRazor changes MMRazor's modules only
 (:data:`FIXES`), with one documented exception: ``import mmrazor`` adds
 mmengine's checkpoint types to torch's weights-only allow-list
 (``safe_checkpoint``), since MMRazor's tools and tests ``torch.load``
-mmengine checkpoints. fitnets_mm itself is not imported (it would register
-its modules as a hidden side effect).
+mmengine checkpoints. The same hook lets openmim's ``mim`` find an editable install
+(:mod:`fitnets_mm.compat.mim_editable`). fitnets_mm itself is not imported
+(it would register its modules as a hidden side effect).
 
 This module is deliberately outside the ``fitnets_mm`` package: importing
 anything inside it runs ``fitnets_mm/__init__.py``, which imports MMRazor
@@ -67,13 +68,19 @@ FIXES = {
     'mmrazor.utils.setup_env':
     ('mmcls_scope', 'compat.mmcls_scope', 'patch_register_all_modules',
      'after'),
+    # openmim's CLI: find fitnets_mm in an editable install.
+    'mim.utils.utils':
+    ('mim_editable', 'compat.mim_editable', 'patch_mim_utils', 'after'),
+    'mim.commands.list':
+    ('mim_editable', 'compat.mim_editable', 'patch_mim_list', 'after'),
+    'mim.cli': ('mim_editable', 'compat.mim_editable', 'patch_mim_cli', 'after'),
 }
 
 #: Names accepted by ``FITNETS_MM_COMPAT_OFF``.
 FIX_NAMES = ('startup_hook', 'mmrazor_import', 'mmrazor_inplace',
              'mmcls_rename', 'mmcls_scope', 'config_scope',
              'safe_checkpoint', 'atomic_checkpoint', 'cpu_distributed',
-             'dist_collect_dir', 'dataset_download')
+             'dist_collect_dir', 'dataset_download', 'mim_editable')
 
 _announced = set()
 _warned = set()

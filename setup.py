@@ -65,6 +65,13 @@ install_requires = [
     'matplotlib',
 ]
 
+#: ``pip install openmim`` alone takes openxlab 0.1.x (through opendatalab),
+#: which pins ``setuptools~=60.2`` and so downgrades setuptools below torch's
+#: ``setuptools>=77.0.3``. Resolved together with this bound, pip picks an
+#: openxlab without the pin (docs/en/notes/mim.md).
+MIM_REQUIRES = ['openmim>=0.3.9', 'setuptools>=77.0.3,<80']
+
+
 class _WithStartupPth:
     """Wraps setuptools' editable strategy to add the ``.pth`` file too."""
 
@@ -108,12 +115,14 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.10',
     packages=find_packages(include=['fitnets_mm', 'fitnets_mm.*']),
-    py_modules=['fitnets_mm_startup'],
+    py_modules=['fitnets_mm_startup', 'fitnets_mm_cli'],
     cmdclass=cmdclass,
     install_requires=install_requires,
     extras_require={
         # scipy: MMRazor's OFD (its configs are trained by the compat tests)
-        'tests': ['pytest>=7', 'pytest-timeout', 'scipy'],
+        # openmim: tests/test_packaging/test_mim_cli.py runs `mim`.
+        'tests': ['pytest>=7', 'pytest-timeout', 'scipy'] + MIM_REQUIRES,
+        'mim': MIM_REQUIRES,
         # Visualizer backends (config switch in README.md, "Learning curves").
         'tensorboard': ['tensorboard'],
         'wandb': ['wandb'],

@@ -3,14 +3,23 @@
 Usage::
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
-        [--out FILE [--out-item {metrics,pred}]] [--cfg-options K=V ...]
-        [--launcher {none,pytorch,slurm,mpi}]
+        [--out FILE [--out-item {metrics,pred}]] [--show-dir DIR] [--tta]
+        [--cfg-options K=V ...] [--launcher {none,pytorch,slurm,mpi}] [--debug]
 
 For a distillation config the checkpoint of the whole algorithm is loaded
 and its student is evaluated; the model's ``teacher_ckpt`` is not loaded
 (the checkpoint holds the teacher), so it need not be on disk. Importing :mod:`fitnets_mm` applies its
 compatibility fixes (checkpoints load with the safe loader on every torch
 2.x); fitnets_mm, MMRazor and MMPretrain modules are all registered.
+
+``--show-dir`` and ``--tta`` are MMPretrain's: the prediction pictures of
+MMPretrain's ``VisualizationHook``, and test-time augmentation of the
+config's ``tta_model`` / ``tta_pipeline`` (a distillation config that
+inherits its student's config has the student's), else MMPretrain's flip
+average; the TTA model wraps the algorithm, whose predictions are the
+student's. The arguments and paths are checked before the heavy
+imports; an error is one line (``--debug`` or ``FITNETS_MM_DEBUG=1`` show
+the traceback).
 """
 import argparse
 import os
@@ -18,16 +27,8 @@ import os.path as osp
 from copy import deepcopy
 from typing import Optional
 
-import fitnets_mm  # noqa: F401  (applies fitnets_mm.compat, registers)
-import mmengine
-import mmpretrain.utils
-import mmrazor.utils
+import fitnets_mm_cli
 from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.evaluator import DumpResults
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
-
-from fitnets_mm.engine.runner.sigint import one_line_on_sigint
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,6 +45,20 @@ def parse_args() -> argparse.Namespace:
         choices=['metrics', 'pred'],
         help='what --out holds: the metrics (any mmengine.dump format, e.g. '
         '.json) or the predictions (.pkl). Defaults to the predictions.')
+    parser.add_argument(
+        '--show-dir',
+        help='draw each test image with its prediction into this folder '
+        '(a relative path is read from the current folder)')
+    parser.add_argument(
+        '--interval',
+        type=int,
+        default=1,
+        help='with --show-dir: draw every N-th image. Defaults to 1.')
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help="test-time augmentation: the config's tta_model and "
+        'tta_pipeline, else the flip average of MMPretrain')
     parser.add_argument(
         '--amp', action='store_true', help='test in mixed precision')
     parser.add_argument(
@@ -62,11 +77,20 @@ def parse_args() -> argparse.Namespace:
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help=f'show the traceback of an error (or set '
+        f'{fitnets_mm_cli.DEBUG_ENV}=1)')
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if args.out is None and args.out_item is not None:
         parser.error('--out-item needs --out FILE to write to')
+    if args.show_dir and args.tta:
+        # MMPretrain's VisualizationHook draws batches of single images.
+        parser.error('--show-dir cannot draw --tta batches (several views '
+                     'per image); use one of them')
     return args
 
 
@@ -82,6 +106,8 @@ def _skip_teacher_ckpt(cfg: Config) -> Optional[str]:
         str | None: What was skipped, for the log; None if nothing.
     """
     model = cfg.get('model')
+    if isinstance(model, dict) and isinstance(model.get('module'), dict):
+        model = model.module  # wrapped by --tta
     if not (isinstance(model, dict) and model.get('teacher_ckpt')):
         return None
     note = (f'Not loading teacher_ckpt {model.teacher_ckpt!r}: the teacher '
@@ -125,12 +151,67 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+
+    if getattr(args, 'show_dir', None):
+        _enable_visualization(cfg, args.show_dir, args.interval)
+    if getattr(args, 'tta', False):
+        _enable_tta(cfg)
     return cfg
+
+
+def _enable_visualization(cfg: Config, show_dir: str, interval: int) -> None:
+    """Turn MMPretrain's ``VisualizationHook`` on, drawing into ``show_dir``.
+
+    Args:
+        cfg (Config): The config, changed in place.
+        show_dir (str): The folder for the pictures.
+        interval (int): Draw every ``interval``-th image.
+    """
+    hooks = cfg.setdefault('default_hooks', ConfigDict())
+    hook = hooks.get('visualization') or ConfigDict(
+        type='mmpretrain.VisualizationHook')
+    hook.update(enable=True, out_dir=show_dir, interval=interval)
+    hooks['visualization'] = hook
+    if cfg.get('visualizer') is None:
+        cfg.visualizer = ConfigDict(
+            type='mmpretrain.UniversalVisualizer',
+            vis_backends=[dict(type='LocalVisBackend')])
+
+
+def _enable_tta(cfg: Config) -> None:
+    """Wrap the model for test-time augmentation, as MMPretrain's test.py.
+
+    Args:
+        cfg (Config): The config, changed in place.
+    """
+    if 'tta_model' not in cfg:
+        cfg.tta_model = ConfigDict(type='mmpretrain.AverageClsScoreTTA')
+    if 'tta_pipeline' not in cfg:
+        test_pipeline = cfg.test_dataloader.dataset.pipeline
+        cfg.tta_pipeline = deepcopy(test_pipeline)
+        cfg.tta_pipeline[-1] = ConfigDict(
+            type='TestTimeAug',
+            transforms=[[
+                dict(type='RandomFlip', prob=1.),
+                dict(type='RandomFlip', prob=0.)
+            ], [test_pipeline[-1]]])
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
 
 def main() -> None:
     """Build the runner from the config, load the checkpoint and test."""
     args = parse_args()
+    fitnets_mm_cli.check_config_path(args.config)
+    fitnets_mm_cli.check_input_path(args.checkpoint, 'checkpoint')
+
+    import fitnets_mm  # noqa: F401  (applies fitnets_mm.compat, registers)
+    import mmengine
+    import mmpretrain.utils
+    import mmrazor.utils
+    from mmengine.evaluator import DumpResults
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
     mmpretrain.utils.register_all_modules(init_default_scope=False)
     mmrazor.utils.register_all_modules(False)
 
@@ -156,5 +237,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    with one_line_on_sigint(advice=''):
-        main()
+    fitnets_mm_cli.run(main)

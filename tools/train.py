@@ -4,88 +4,22 @@ Usage::
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|PATH]]
         [--reset-lr] [--amp] [--no-validate] [--auto-scale-lr] [--cfg-options K=V ...]
-        [--launcher {none,pytorch,slurm,mpi}]
+        [--launcher {none,pytorch,slurm,mpi}] [--debug]
 
 Importing :mod:`fitnets_mm` applies its compatibility fixes (MMRazor on
 PyTorch 2.x, safe checkpoint loading, CPU distributed training); the modules
 of fitnets_mm, MMRazor and MMPretrain are all registered, so configs written
-for any of the three resolve.
+for any of the three resolve. The arguments and the config path are checked
+first, before those imports; an error is one line (``--debug`` or
+``FITNETS_MM_DEBUG=1`` show the traceback).
 """
 import argparse
 import os
 import os.path as osp
 from copy import deepcopy
-from typing import Any, Dict, List, Optional
 
-import fitnets_mm  # noqa: F401  (applies fitnets_mm.compat, registers)
-import mmpretrain.utils
-import mmrazor.utils
+import fitnets_mm_cli
 from mmengine.config import Config, ConfigDict, DictAction
-from mmengine.hooks import Hook
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
-
-from fitnets_mm.engine.runner.sigint import one_line_on_sigint
-
-
-class ResetLearningRateHook(Hook):
-    """Resume with the config's learning rate, not the checkpoint's.
-
-    ``--resume`` restores the optimizer's learning rate from the checkpoint,
-    so a run that diverged resumes with the rate that made it diverge,
-    whatever the config now says. Before the state is restored
-    (``after_load_checkpoint``), this rescales the saved learning rate of
-    every parameter group, and the ``lr`` values of the saved parameter
-    schedulers, by ``config base lr / saved base lr``: the new base rate
-    takes over and the schedule keeps its place (a step decay already
-    applied stays applied). Momentum, Adam's moments and all other state
-    are restored as saved.
-    """
-
-    def after_load_checkpoint(self, runner: Any, checkpoint: dict) -> None:
-        """Rescale the learning rates saved in ``checkpoint``.
-
-        Args:
-            runner (Runner): The runner, its optimizers built from the
-                config.
-            checkpoint (dict): The checkpoint about to be restored.
-        """
-        saved = checkpoint.get('optimizer')
-        if not isinstance(saved, dict):
-            return
-        wrappers = runner.optim_wrapper
-        if 'param_groups' in saved:
-            pairs = {None: (wrappers, saved)}
-        else:  # OptimWrapperDict: one state per optimizer name
-            pairs = {n: (wrappers[n], state) for n, state in saved.items()}
-        factors: Dict[Optional[str], List[float]] = {}
-        for name, (wrapper, state) in pairs.items():
-            factors[name] = []
-            for live, group in zip(wrapper.param_groups,
-                                   state['param_groups']):
-                new = live.get('initial_lr', live['lr'])
-                old = group.get('initial_lr', group['lr'])
-                factor = new / old if old else 1.0
-                group['lr'] = group['lr'] * factor if old else new
-                if 'initial_lr' in group:
-                    group['initial_lr'] = new
-                factors[name].append(factor)
-                runner.logger.info(
-                    f'--reset-lr: {name or "optimizer"} group base lr '
-                    f'{old:g} (checkpoint) -> {new:g} (config); lr now '
-                    f'{group["lr"]:g}')
-        schedulers = checkpoint.get('param_schedulers') or []
-        groups = schedulers.items() if isinstance(schedulers, dict) else \
-            [(None, schedulers)]
-        for name, states in groups:
-            scale = factors.get(name) or factors.get(None)
-            for state in states if scale else []:
-                if state.get('param_name') != 'lr':
-                    continue
-                for key in ('base_values', '_last_value'):
-                    if len(state.get(key) or []) == len(scale):
-                        state[key] = [v * f for v, f in zip(state[key],
-                                                            scale)]
 
 
 def parse_args() -> argparse.Namespace:
@@ -142,6 +76,11 @@ def parse_args() -> argparse.Namespace:
     # torch.distributed.launch passes --local-rank (torch >= 2.0) or
     # --local_rank; torchrun sets LOCAL_RANK instead.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help=f'show the traceback of an error (or set '
+        f'{fitnets_mm_cli.DEBUG_ENV}=1)')
     args = parser.parse_args()
     if args.reset_lr and args.resume is None:
         parser.error('--reset-lr needs --resume')
@@ -229,6 +168,17 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 def main() -> None:
     """Build the runner from the config and train."""
     args = parse_args()
+    fitnets_mm_cli.check_config_path(args.config)
+    if args.resume not in (None, 'auto'):
+        fitnets_mm_cli.check_input_path(args.resume, 'checkpoint')
+
+    import fitnets_mm  # noqa: F401  (applies fitnets_mm.compat, registers)
+    import mmpretrain.utils
+    import mmrazor.utils
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from fitnets_mm.engine.hooks import ResetLearningRateHook
     mmpretrain.utils.register_all_modules(init_default_scope=False)
     mmrazor.utils.register_all_modules(False)
 
@@ -245,5 +195,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    with one_line_on_sigint():
-        main()
+    fitnets_mm_cli.run(main, training=True)

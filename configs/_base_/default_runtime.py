@@ -27,6 +27,21 @@ default_hooks = dict(
 # dist_cfg stays MMPretrain's nccl: fitnets_mm falls back to gloo where CUDA
 # is unavailable.
 
+# MMPretrain's visualizer, restated here: inherited through `mmpretrain::`, the
+# dict gets `_scope_='mmpretrain'`, which MMPretrain's own
+# tools/visualization/browse_dataset.py passes on to the visualizer's
+# constructor (`unexpected keyword argument '_scope_'`). The scope is in the
+# type instead, so it resolves whatever the default scope.
+visualizer = dict(
+    _delete_=True,
+    type='mmpretrain.UniversalVisualizer',
+    vis_backends=[dict(type='LocalVisBackend')])
+
+# Training losses reach TensorBoard, WandB and scalars.json as
+# stage1/<loss> and stage2/<loss> (stage 1's summed L_HT is thousands of times
+# stage 2's loss); the text log is unchanged.
+log_processor = dict(type='StageLogProcessor')
+
 # TensorBoard or WandB: pip install -e ".[tensorboard]" (or ".[wandb]") and
 # add dict(type='TensorboardVisBackend') to visualizer.vis_backends
 # (README, "Learning curves").

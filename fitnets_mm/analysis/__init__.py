@@ -1,23 +1,55 @@
 """Analysis helpers behind ``tools/analysis``: layer reports, hint maps and
-pictures, learning curves."""
-from .builder import build_algorithm
-from .hint_figure import COLUMNS, plot_hint_figure, save_hint_figure
-from .hint_maps import (HintMaps, channel_mean, compute_hint_maps,
-                        load_images, preprocess_images, value_range,
-                        wants_bgr)
-from .learning_curves import (StageCurves, load_scalars,
-                              plot_learning_curves, split_stages)
-from .hint_pairs import PairInfo, config_pairs
-from .layer_probe import DEFAULT_MIDDLE_BAND, LayerInfo, probe_layers
-from .layer_report import LayerReport, format_layer_table, inspect_algorithm
-from .regressor_check import describe_regressor
+pictures, learning curves.
 
-__all__ = [
-    'COLUMNS', 'DEFAULT_MIDDLE_BAND', 'HintMaps', 'LayerInfo', 'LayerReport',
-    'PairInfo', 'StageCurves', 'build_algorithm', 'channel_mean', 'compute_hint_maps',
-    'config_pairs',
-    'describe_regressor', 'format_layer_table', 'inspect_algorithm',
-    'load_images', 'load_scalars', 'plot_hint_figure',
-    'plot_learning_curves', 'preprocess_images', 'probe_layers',
-    'save_hint_figure', 'split_stages', 'value_range', 'wants_bgr'
-]
+The submodules are imported on first use of one of their names (PEP 562), so
+that ``import fitnets_mm.analysis`` does not import matplotlib or build
+anything.
+"""
+import importlib
+from typing import Any, Dict, List
+
+#: Public name -> the submodule that defines it.
+_NAMES: Dict[str, str] = {
+    'build_algorithm': 'builder',
+    'COLUMNS': 'hint_figure',
+    'plot_hint_figure': 'hint_figure',
+    'save_hint_figure': 'hint_figure',
+    'HintMaps': 'hint_maps',
+    'channel_mean': 'hint_maps',
+    'compute_hint_maps': 'hint_maps',
+    'load_images': 'hint_maps',
+    'preprocess_images': 'hint_maps',
+    'value_range': 'hint_maps',
+    'wants_bgr': 'hint_maps',
+    'StageCurves': 'learning_curves',
+    'iters_per_epoch': 'learning_curves',
+    'load_scalars': 'learning_curves',
+    'plot_learning_curves': 'learning_curves',
+    'split_stages': 'learning_curves',
+    'train_time': 'learning_curves',
+    'PairInfo': 'hint_pairs',
+    'config_pairs': 'hint_pairs',
+    'DEFAULT_MIDDLE_BAND': 'layer_probe',
+    'LayerInfo': 'layer_probe',
+    'probe_layers': 'layer_probe',
+    'LayerReport': 'layer_report',
+    'format_layer_table': 'layer_report',
+    'inspect_algorithm': 'layer_report',
+    'describe_regressor': 'regressor_check',
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _NAMES:
+        raise AttributeError(
+            f'module {__name__!r} has no attribute {name!r}')
+    value = getattr(importlib.import_module(f'.{_NAMES[name]}', __name__),
+                    name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | set(_NAMES))

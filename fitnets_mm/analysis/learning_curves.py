@@ -11,16 +11,20 @@ the validation accuracy its own, and the switch is marked on all of them.
 """
 import json
 import os
+import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 __all__ = [
-    'StageCurves', 'load_scalars', 'plot_learning_curves', 'split_stages'
+    'StageCurves', 'iters_per_epoch', 'load_scalars', 'plot_learning_curves',
+    'split_stages', 'train_time'
 ]
 
 #: Key prefixes that tell the stage of a training record.
 HINT_PREFIX = 'hint.'
-KD_PREFIXES = ('distill.', 'student.')
+#: ``stage<N>/<key>``, as :class:`~fitnets_mm.engine.runner.StageLogProcessor`
+#: tags the training losses.
+STAGE_TAG = re.compile(r'^stage(\d)/(.+)$')
 
 
 @dataclass
@@ -86,87 +90,249 @@ def load_scalars(path: Union[str, os.PathLike]) -> List[dict]:
     return records
 
 
+def _stage_of(record: dict) -> Tuple[Optional[int], dict]:
+    """The stage a training record names, and the record with untagged keys.
+
+    :class:`~fitnets_mm.engine.runner.StageLogProcessor` writes ``stage``
+    and ``stage<N>/<key>``; older logs tell the stage by their keys only.
+    """
+    stage = record.get('stage')
+    plain = {}
+    for key, value in record.items():
+        match = STAGE_TAG.match(key)
+        if match:
+            stage = stage or int(match.group(1))
+            key = match.group(2)
+        plain[key] = value
+    plain.pop('stage', None)
+    return (int(stage) if stage is not None else None), plain
+
+
+def iters_per_epoch(records: Sequence[dict]) -> Optional[int]:
+    """The training iterations per epoch that the records' ``epoch`` and
+    ``iter`` (1-based, global) allow: the smallest ``n`` with
+    ``(epoch - 1) * n < iter <= epoch * n`` for every record.
+
+    Args:
+        records (Sequence[dict]): Training records.
+
+    Returns:
+        int | None: ``n``, or None without epoch-based records.
+    """
+    points = [(r['epoch'], r['iter']) for r in records
+              if 'epoch' in r and 'iter' in r]
+    if not points:
+        return None
+    low = max(-(-it // ep) for ep, it in points)  # ceil(iter / epoch)
+    highs = [(it - 1) // (ep - 1) for ep, it in points if ep > 1]
+    high = min(highs) if highs else low
+    return low if low <= high else None
+
+
 def split_stages(records: Sequence[dict]) -> StageCurves:
     """Sort records into stage 1, stage 2 and validation.
+
+    The switch is the first iteration of stage 2, not its first *logged*
+    one: ``stage_start_iter`` of the records where
+    :class:`~fitnets_mm.engine.runner.StageLogProcessor` wrote it, else the
+    first iteration of the epoch of the first stage-2 record, with
+    :func:`iters_per_epoch` (exact when the records pin the epoch length,
+    e.g. when every epoch's last iteration is logged; otherwise the
+    earliest switch the records allow).
 
     Args:
         records (Sequence[dict]): Records of :func:`load_scalars`.
 
     Returns:
-        StageCurves: The records by stage, with the switch.
+        StageCurves: The records by stage (keys without the ``stage<N>/``
+        tag), with the switch.
     """
     curves = StageCurves()
+    train = []
     for record in records:
         if 'iter' not in record:
             curves.val.append(record)
-        elif any(k.startswith(HINT_PREFIX) for k in record):
-            curves.hint.append(record)
-        else:
-            curves.kd.append(record)
-            if curves.switch_iter is None and curves.hint and any(
-                    k.startswith(KD_PREFIXES) for k in record):
-                curves.switch_iter = record['iter']
-                curves.switch_epoch = record.get('epoch')
+            continue
+        stage, plain = _stage_of(record)
+        train.append(plain)
+        if stage is None:
+            stage = 1 if any(k.startswith(HINT_PREFIX) for k in plain) \
+                else 2
+        if stage == 1:
+            curves.hint.append(plain)
+            continue
+        curves.kd.append(plain)
+        if curves.switch_iter is None and curves.hint:
+            curves.switch_epoch = plain.get('epoch')
+            curves.switch_iter = plain['iter']
+    start = curves.kd[0].get('stage_start_iter') if curves.hint else None
+    per_epoch = iters_per_epoch(train)
+    if start is not None:
+        curves.switch_iter = int(start)
+    elif curves.switch_epoch is not None and per_epoch is not None:
+        curves.switch_iter = (curves.switch_epoch - 1) * per_epoch + 1
     return curves
 
 
-def plot_learning_curves(curves: StageCurves,
+def train_time(curves: StageCurves) -> Dict[str, Dict[str, float]]:
+    """Seconds per iteration, per stage and overall, as MMPretrain's
+    ``analyze_logs.py cal_train_time`` reports them.
+
+    Args:
+        curves (StageCurves): The run.
+
+    Returns:
+        dict: For ``'stage 1 (hint)'``, ``'stage 2'`` (or ``'training'``)
+        and ``'all'`` where there are records: ``mean`` (s/iter),
+        ``slowest_epoch``, ``fastest_epoch`` and ``std`` of the epoch means.
+    """
+    parts = {'stage 1 (hint)': curves.hint,
+             'stage 2' if curves.hint else 'training': curves.kd}
+    parts['all'] = curves.hint + curves.kd
+    report = {}
+    for name, records in parts.items():
+        timed = [r for r in records if 'time' in r]
+        if not timed:
+            continue
+        by_epoch: Dict[int, List[float]] = {}
+        for record in timed:
+            by_epoch.setdefault(record.get('epoch', 0), []).append(
+                record['time'])
+        means = {e: sum(v) / len(v) for e, v in by_epoch.items()}
+        mean = sum(means.values()) / len(means)
+        std = (sum((m - mean)**2 for m in means.values()) / len(means))**0.5
+        report[name] = dict(
+            mean=sum(r['time'] for r in timed) / len(timed),
+            slowest_epoch=max(means, key=means.get),
+            fastest_epoch=min(means, key=means.get),
+            std=std)
+    return report
+
+
+def _check_keys(runs: Sequence[StageCurves], keys: Sequence[str]) -> None:
+    known: Dict[str, None] = {}
+    for curves in runs:
+        for stage in ('hint', 'kd'):
+            known.update(dict.fromkeys(curves.loss_keys(stage)))
+            for record in getattr(curves, stage):
+                known.update(dict.fromkeys(
+                    k for k in record if k not in ('epoch', 'iter', 'step')))
+        known.update(dict.fromkeys(curves.val_keys()))
+    missing = [k for k in keys if k not in known]
+    if missing:
+        raise ValueError(f'--keys {missing} are in none of the logs; they '
+                         f'hold {list(known)}')
+
+
+def plot_learning_curves(curves: Union[StageCurves, Sequence[StageCurves]],
                          out: Union[str, os.PathLike],
                          title: Optional[str] = None,
-                         log_hint: bool = True) -> str:
+                         log_hint: bool = True,
+                         keys: Optional[Sequence[str]] = None,
+                         legend: Optional[Sequence[str]] = None) -> str:
     """Plot each stage's losses and the validation metrics, switch marked.
 
     Args:
-        curves (StageCurves): The run, from :func:`split_stages`.
+        curves (StageCurves | Sequence[StageCurves]): One run, or several
+            to compare (from :func:`split_stages`); each is drawn in every
+            panel, its switch marked in its colour.
         out (str | PathLike): The PNG to write.
         title (str, optional): The figure title. Defaults to None.
         log_hint (bool): Stage-1 losses on a log scale (the summed L_HT
             falls over orders of magnitude). Defaults to True.
+        keys (Sequence[str], optional): Plot only these keys (training
+            scalars without their ``stage<N>/`` tag, or validation
+            metrics). Defaults to every loss and metric.
+        legend (Sequence[str], optional): A name per run for the legends.
+            Defaults to ``run 1``, ``run 2``, ... when there are several.
 
     Returns:
         str: ``out``.
 
     Raises:
-        ValueError: There is nothing to plot.
+        ValueError: There is nothing to plot, a key is in no record, or
+            ``legend`` does not name every run.
     """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    panels = [s for s in ('hint', 'kd') if getattr(curves, s)]
-    has_val = bool(curves.val_keys())
+    runs = [curves] if isinstance(curves, StageCurves) else list(curves)
+    if legend is None:
+        legend = [f'run {i + 1}' for i in range(len(runs))]
+    if len(legend) != len(runs):
+        raise ValueError(f'--legend has {len(legend)} names for '
+                         f'{len(runs)} logs; give one per log')
+    if keys:
+        _check_keys(runs, keys)
+
+    def wanted(names: Sequence[str]) -> List[str]:
+        return [k for k in names if not keys or k in keys]
+
+    def train_keys(run: StageCurves, stage: str) -> List[str]:
+        if not keys:
+            return run.loss_keys(stage)
+        found: Dict[str, None] = {}
+        for record in getattr(run, stage):
+            found.update(dict.fromkeys(k for k in record if k in keys))
+        return list(found)
+
+    panels = [s for s in ('hint', 'kd')
+              if any(train_keys(run, s) and getattr(run, s) for run in runs)]
+    has_val = any(wanted(run.val_keys()) for run in runs)
     if not panels and not has_val:
         raise ValueError('no training or validation records to plot')
     count = len(panels) + int(has_val)
     fig, axes = plt.subplots(1, count, figsize=(5 * count, 4), squeeze=False)
     axes = list(axes[0])
-    names = {'hint': 'stage 1 (hint): L_HT', 'kd': 'stage 2 (KD)'}
-    if not curves.hint:
+    names = {'hint': 'stage 1 (hint)', 'kd': 'stage 2 (KD)'}
+    if not any(run.hint for run in runs):
         names['kd'] = 'training'
+    several = len(runs) > 1
+    colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
+
+    def label(name: str, key: str) -> str:
+        return f'{name}: {key}' if several else key
+
+    def style(points: list) -> dict:
+        # A stage with few logged iterations is still visible.
+        return dict(marker='o', ms=3) if len(points) <= 10 else {}
+
     for ax, stage in zip(axes, panels):
-        records = getattr(curves, stage)
-        for key in curves.loss_keys(stage):
-            points = [(r['iter'], r[key]) for r in records if key in r]
-            ax.plot(*zip(*points), label=key)
+        for number, (run, name) in enumerate(zip(runs, legend)):
+            records = getattr(run, stage)
+            for key in train_keys(run, stage):
+                points = [(r['iter'], r[key]) for r in records if key in r]
+                ax.plot(*zip(*points), label=label(name, key),
+                        **style(points))
+            if run.switch_iter is not None:
+                ax.axvline(run.switch_iter, ls='--', lw=1,
+                           color='k' if not several else
+                           colours[number % len(colours)],
+                           label=label(name,
+                                       f'switch (iter {run.switch_iter})'))
         if stage == 'hint' and log_hint:
             ax.set_yscale('log')
-        if curves.switch_iter is not None:
-            ax.axvline(curves.switch_iter, color='k', ls='--', lw=1,
-                       label=f'switch (iter {curves.switch_iter})')
         ax.set_title(names[stage])
         ax.set_xlabel('iteration')
         ax.legend(fontsize=8)
     if has_val:
         ax = axes[-1]
-        for key in curves.val_keys():
-            points = [(r['step'], r[key]) for r in curves.val if key in r]
-            ax.plot(*zip(*points), marker='o', ms=3, label=key)
-        if curves.switch_epoch is not None:
-            # Stage 2 starts after epoch switch_epoch - 1 ends.
-            ax.axvline(curves.switch_epoch - 0.5, color='k', ls='--', lw=1,
-                       label=f'switch (before epoch {curves.switch_epoch})')
-            ax.axvspan(0.5, curves.switch_epoch - 0.5, color='0.9',
-                       label='stage 1: head not trained yet')
+        for number, (run, name) in enumerate(zip(runs, legend)):
+            for key in wanted(run.val_keys()):
+                points = [(r['step'], r[key]) for r in run.val if key in r]
+                ax.plot(*zip(*points), marker='o', ms=3,
+                        label=label(name, key))
+            if run.switch_epoch is not None:
+                # Stage 2 starts after epoch switch_epoch - 1 ends.
+                ax.axvline(run.switch_epoch - 0.5, ls='--', lw=1,
+                           color='k' if not several else
+                           colours[number % len(colours)],
+                           label=label(name, 'switch (before epoch '
+                                       f'{run.switch_epoch})'))
+                if not several:
+                    ax.axvspan(0.5, run.switch_epoch - 0.5, color='0.9',
+                               label='stage 1: head not trained yet')
         ax.set_title('validation')
         ax.set_xlabel('epoch')
         ax.legend(fontsize=8)

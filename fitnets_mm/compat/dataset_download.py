@@ -127,8 +127,12 @@ def download_and_extract_archive(url: str,
                 break
         mirror = '' if os.environ.get(MIRROR_ENV) else (
             f', or a mirror of its files: {MIRROR_ENV}=URL')
+        where = '' if osp.isabs(root) else (
+            ' (a relative data_root is read from the current folder, '
+            f'{os.getcwd()})')
         raise DatasetDownloadError(
-            f'{err}. The data set is missing from data_root {root!r}: put '
+            f'{err}. The data set is missing from data_root {root!r}{where}: '
+            'put '
             'its files there, or point the config at a copy: --cfg-options '
             'train_dataloader.dataset.data_root=DIR '
             'val_dataloader.dataset.data_root=DIR '

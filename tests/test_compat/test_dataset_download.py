@@ -44,6 +44,18 @@ def test_refused_download_is_one_clear_error(
     assert not (tmp_path / 'data').exists()  # no empty folders left
 
 
+def test_relative_data_root_is_said_to_be_read_from_the_current_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(MNIST, 'url_prefix',
+                        f'http://127.0.0.1:{find_free_port()}/')
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatasetDownloadError) as err:
+        _build('MNIST', Path('data') / 'mnist')
+    assert ("data_root 'data/mnist' (a relative data_root is read from the "
+            f'current folder, {tmp_path})') in str(err.value)
+    assert len(str(err.value).splitlines()) == 1
+
+
 def test_existing_data_root_is_kept(tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(MNIST, 'url_prefix',

@@ -348,6 +348,27 @@ def dump_cfg(cfg: Config, path: str) -> str:
     return path
 
 
+def logged_two_stage_config(folder: str,
+                            teacher_ckpt: Optional[str]) -> str:
+    """Write the tiny FitNets job as the tool tests run it: 2 hint and 2 KD
+    epochs of 8 iterations, logged every 3 through ``StageLogProcessor``,
+    validated each epoch; 16 test images. Returns the config file
+    (``folder/tiny.py``, work dir ``folder/work``)."""
+    cfg = fitnets_cfg(osp.join(folder, 'work'), teacher_ckpt, hint_epochs=2,
+                      kd_epochs=2, num_samples=32, batch_size=4)
+    cfg.default_hooks.logger.interval = 3
+    cfg.log_processor = dict(type='StageLogProcessor')
+    loader = dict(cfg.train_dataloader,
+                  sampler=dict(type='DefaultSampler', shuffle=False))
+    cfg.val_dataloader = loader
+    cfg.test_dataloader = dict(loader, dataset=dict(
+        loader['dataset'], num_samples=16))
+    cfg.val_evaluator = cfg.test_evaluator = dict(type='Accuracy')
+    cfg.val_cfg = cfg.test_cfg = dict()
+    cfg.train_cfg.val_interval = 1
+    return dump_cfg(cfg, osp.join(folder, 'tiny.py'))
+
+
 def run_tools_test(cfg: Config, checkpoint: str, folder: str) -> None:
     """Run ``tools/test.py`` in this process on ``cfg`` (given a test split:
     its training data in order) and ``checkpoint``; files go to

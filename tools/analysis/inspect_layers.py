@@ -18,9 +18,8 @@ built and its parameter count. Example::
 """
 import argparse
 
+import fitnets_mm_cli
 from mmengine.config import Config, DictAction
-
-from fitnets_mm.analysis import build_algorithm, inspect_algorithm
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,6 +59,11 @@ def parse_args() -> argparse.Namespace:
         action=DictAction,
         help='override settings of the config, as key=value pairs merged '
         'into it; a list is key="[a,b]" or key=a,b, no white space allowed')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help=f'show the traceback of an error (or set '
+        f'{fitnets_mm_cli.DEBUG_ENV}=1)')
     args = parser.parse_args()
     if args.depth < 0:
         parser.error(f'--depth must be >= 0, but got {args.depth}')
@@ -69,6 +73,8 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     """Build the algorithm, probe both networks and print the report."""
     args = parse_args()
+    fitnets_mm_cli.check_config_path(args.config)
+    from fitnets_mm.analysis import build_algorithm, inspect_algorithm
     cfg = Config.fromfile(args.config)
     algorithm = build_algorithm(
         cfg, args.cfg_options, input_shape=args.input_shape)
@@ -78,4 +84,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    fitnets_mm_cli.run(main)

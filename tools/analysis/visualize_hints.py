@@ -23,16 +23,8 @@ panels look alike, the difference is dark and the cosine is near 1. Example::
 import argparse
 import os.path as osp
 
-import matplotlib
-
-matplotlib.use('Agg')  # noqa: E402  (write files; no display needed)
-
-from mmengine.config import DictAction  # noqa: E402
-
-from fitnets_mm.analysis import (build_algorithm, compute_hint_maps,  # noqa
-                                 load_images, plot_hint_figure,
-                                 preprocess_images, save_hint_figure,
-                                 wants_bgr)
+import fitnets_mm_cli
+from mmengine.config import DictAction
 
 
 def parse_args() -> argparse.Namespace:
@@ -72,12 +64,27 @@ def parse_args() -> argparse.Namespace:
         action=DictAction,
         help='override settings of the config, as key=value pairs merged '
         'into it; a list is key="[a,b]" or key=a,b, no white space allowed')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help=f'show the traceback of an error (or set '
+        f'{fitnets_mm_cli.DEBUG_ENV}=1)')
     return parser.parse_args()
 
 
 def main() -> None:
     """Load the checkpoint, compute the maps and write the figure."""
     args = parse_args()
+    fitnets_mm_cli.check_config_path(args.config)
+    fitnets_mm_cli.check_input_path(args.checkpoint, 'checkpoint')
+    for image in args.images:
+        fitnets_mm_cli.check_input_path(image, 'image')
+    import matplotlib
+    matplotlib.use('Agg')  # write files; no display needed
+    from fitnets_mm.analysis import (build_algorithm, compute_hint_maps,
+                                     load_images, plot_hint_figure,
+                                     preprocess_images, save_hint_figure,
+                                     wants_bgr)
     algorithm = build_algorithm(
         args.config, args.cfg_options, checkpoint=args.checkpoint)
     shape = args.input_shape or getattr(algorithm, 'input_shape', None)
@@ -101,4 +108,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    fitnets_mm_cli.run(main)

@@ -19,7 +19,7 @@ weights-only: nothing in the file is executed.
 """
 import argparse
 
-from fitnets_mm.export import export_student
+import fitnets_mm_cli
 
 
 def parse_args() -> argparse.Namespace:
@@ -35,16 +35,23 @@ def parse_args() -> argparse.Namespace:
         help='keep the whole meta of the input (epoch, iter, seed, the '
         'training config, ...); by default only meta["dataset_meta"] is '
         'kept')
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help=f'show the traceback of an error (or set '
+        f'{fitnets_mm_cli.DEBUG_ENV}=1)')
     return parser.parse_args()
 
 
 def main() -> None:
     """Export the student and say how many weights were written."""
     args = parse_args()
+    fitnets_mm_cli.check_input_path(args.checkpoint, 'checkpoint')
+    from fitnets_mm.export import export_student
     count = export_student(args.checkpoint, args.out, args.keep_meta)
     print(f'Wrote the student of {args.checkpoint} ({count} state-dict '
           f'keys) to {args.out}')
 
 
 if __name__ == '__main__':
-    main()
+    fitnets_mm_cli.run(main)

@@ -1,7 +1,9 @@
 # MNIST in MMPretrain's layout (four idx files in `data_root`). MMPretrain's
 # MNIST downloads the official files into `data_root` when they are missing;
-# it chooses the split by `test_mode` (not `split`). Batches are stacked in
-# the workers (`default_collate`), as in cifar10_bs128.py.
+# it chooses the files by `test_mode`; `split='test'` goes with it only so that
+# MMPretrain 1.2 does not warn 'split="train" but test_mode=True. The training
+# set will be used.', which is false (the test files are read). Batches are
+# stacked in the workers (`default_collate`), as in cifar10_bs128.py.
 dataset_type = 'MNIST'
 data_root = 'data/mnist/'
 data_preprocessor = dict(
@@ -36,6 +38,7 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
+        split='test',
         test_mode=True,
         pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),

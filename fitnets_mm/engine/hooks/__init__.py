@@ -1,5 +1,6 @@
 """Hooks: the lambda schedule, max-norm constraints, stage-1 validation,
-the finite-loss and finite-weights guards, rank-0 buffers for every rank."""
+the finite-loss and finite-weights guards, rank-0 buffers for every rank,
+``--reset-lr``."""
 from .broadcast_buffers_hook import BroadcastBuffersHook
 from .finite_checkpoint_hook import (FiniteWeightsGuardHook,
                                      NonFiniteWeightsError)
@@ -8,6 +9,7 @@ from .hint_stage_hook import HintStageHook
 from .hint_validation_hook import HintValidationHook
 from .loss_weight_schedule_hook import LossWeightScheduleHook
 from .max_norm_hook import MaxNormHook, apply_max_norm
+from .reset_lr_hook import ResetLearningRateHook
 
 __all__ = [
     'BroadcastBuffersHook',
@@ -19,5 +21,6 @@ __all__ = [
     'MaxNormHook',
     'NonFiniteLossError',
     'NonFiniteWeightsError',
+    'ResetLearningRateHook',
     'apply_max_norm',
 ]

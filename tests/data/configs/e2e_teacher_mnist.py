@@ -39,7 +39,8 @@ val_dataloader = dict(
     batch_size=250,
     num_workers=0,
     dataset=dict(
-        type='MNIST', data_root=data_root, test_mode=True, indices=1000,
+        type='MNIST', data_root=data_root, split='test', test_mode=True,
+        indices=1000,
         pipeline=[dict(type='PackInputs')]),
     sampler=dict(type='DefaultSampler', shuffle=False))
 test_dataloader = val_dataloader
