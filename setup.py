@@ -112,9 +112,11 @@ setup(
     cmdclass=cmdclass,
     install_requires=install_requires,
     extras_require={
-        # scipy: MMRazor's OFD (its configs are trained by the compat tests)
-        'tests': ['pytest>=7', 'pytest-timeout', 'scipy'],
-        # Visualizer backends (config switch in README.md, "Learning curves").
+        # scipy: MMRazor's OFD (its configs are trained by the compat tests);
+        # sphinx, myst-parser: the docs site (docs/en), built by the tests.
+        'tests': ['pytest>=7', 'pytest-timeout', 'scipy', 'sphinx>=7',
+                  'myst-parser>=2'],
+        # Visualizer backends (docs/en/user_guides/tools.md).
         'tensorboard': ['tensorboard'],
         'wandb': ['wandb'],
         # benchmarks/step_speed.py's peer: torchdistill's stage-wise FitNet

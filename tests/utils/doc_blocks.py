@@ -99,7 +99,9 @@ def page_blocks(page: Path) -> Iterator[ShellBlock]:
                     tested_by = _parse_marker(lines[after])
                     break
                 after += 1
-            yield ShellBlock(page.relative_to(REPO_ROOT), i + 1,
+            where = (page.relative_to(REPO_ROOT)
+                     if page.is_relative_to(REPO_ROOT) else page)
+            yield ShellBlock(where, i + 1,
                              '\n'.join(body) + '\n', tested_by)
         i = end + 1
 

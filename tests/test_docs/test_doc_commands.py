@@ -70,25 +70,24 @@ def test_block_ids_are_unique() -> None:
 
 
 def test_the_check_catches_an_untested_command(tmp_path: Path) -> None:
-    page = REPO_ROOT / 'docs' / 'en' / f'_probe_{tmp_path.name}.md'
+    page = tmp_path / 'probe.md'
+    tool = 'python tools/analysis/inspect_layers.py CONFIG'
+    inspect = 'tests/test_tools/test_inspect_layers.py'
     page.write_text(
-        '```shell\npython tools/train.py configs/fitnet_cifar10.py\n```\n\n'
-        '<!-- tested-by: tests/test_packaging/test_doc_commands.py -->\n\n'
-        '```shell\npython tools/analysis/inspect_layers.py CONFIG '
-        '--no-such-option\n```\n\n'
-        '<!-- tested-by: tests/test_tools/test_inspect_layers.py -->\n\n'
-        '<!-- tested-by: tests/test_tools/test_inspect_layers.py#nope -->\n'
-        '```shell\npython tools/analysis/inspect_layers.py CONFIG\n```\n\n'
-        '```shell\nls\n```\n')
-    try:
-        blocks = list(page_blocks(page))
-    finally:
-        page.unlink()
+        f'```shell\n{tool}\n```\n\n<!-- tested-by: {inspect} -->\n\n'
+        f'```shell\n{tool} --no-such-option\n```\n\n'
+        f'<!-- tested-by: {inspect} -->\n\n'
+        f'<!-- tested-by: {inspect}#nope -->\n```shell\n{tool}\n```\n\n'
+        f'```shell\n{tool}\n```\n\n'
+        '<!-- tested-by: tests/test_tools/test_no_such_file.py -->\n\n'
+        '````markdown\n```shell\nls\n```\n````\n\n'
+        f'```shell\n{tool}\n```\n')
+    blocks = list(page_blocks(page))
+    assert len(blocks) == 5  # the block inside ````markdown is an example
     problems = [_unexercised(b) for b in blocks]
-    # A block without a marker: the marker below belongs to the next block.
-    assert len(blocks) == 4
-    assert problems[0] == [] or 'not exercised' in problems[0][0]
-    assert 'not exercised' in problems[1][0] and '--no-such-option' in (
-        problems[1][0])
+    assert problems[0] == []
+    assert len(problems[1]) == 1 and 'not exercised' in problems[1][0]
+    assert '--no-such-option' in problems[1][0]
     assert "doc_block('nope')" in problems[2][0]
-    assert 'no <!-- tested-by' in problems[3][0]
+    assert 'test_no_such_file.py' in problems[3][0]
+    assert 'no <!-- tested-by' in problems[4][0]
