@@ -25,12 +25,14 @@ SLOW_TESTS: Dict[str, Union[str, FrozenSet[str]]] = {
         'test_kill_in_both_stages_resume_is_bitwise_exact',
         'test_kill_during_checkpoint_write_keeps_old_checkpoint',
     }),
+    'tests/test_tools/test_dist_train.py': ALL,
     'tests/test_compat/test_cpu_distributed.py': frozenset({
         'test_unpatched_mmengine_fails_on_cpu',
         'test_patched_gloo_starts_and_wraps_cpu_module',
         'test_patched_nccl_default_falls_back_to_gloo',
     }),
     # Whole trainings, each in a fresh interpreter or twice over.
+    'tests/test_e2e/test_mnist_fitnets.py': ALL,
     'tests/test_compat/test_plain_mmengine_run.py': ALL,
     'tests/test_compat/test_mmrazor_configs.py': frozenset({
         'test_fitnets_config_in_a_fresh_interpreter',
