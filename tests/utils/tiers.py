@@ -33,6 +33,13 @@ SLOW_TESTS: Dict[str, Union[str, FrozenSet[str]]] = {
     }),
     # Whole trainings, each in a fresh interpreter or twice over.
     'tests/test_e2e/test_mnist_fitnets.py': ALL,
+    'tests/test_tools/test_auto_scale_lr.py': ALL,
+    'tests/test_tools/test_train_test.py': frozenset({
+        'test_train_writes_a_checkpoint',
+        'test_test_evaluates_the_checkpoint',
+        'test_resume_auto_continues',
+        'test_resume_refuses_code_running_checkpoint',
+    }),
     'tests/test_compat/test_plain_mmengine_run.py': ALL,
     'tests/test_compat/test_mmrazor_configs.py': frozenset({
         'test_fitnets_config_in_a_fresh_interpreter',
