@@ -14,7 +14,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import pytest
 import torch
@@ -175,7 +175,7 @@ def test_compat_switches_turn_fixes_off(toy_kd_config: Path,
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS='1')
     env.pop('FITNETS_MM_COMPAT_OFF', None)
 
-    def with_switch(command: str) -> Dict[str, str]:
+    def with_switch(command: str) -> Tuple[Dict[str, str], List[str]]:
         assignment, python, *rest = shlex.split(command)
         assert python == 'python'
         name, _, value = assignment.partition('=')
