@@ -34,6 +34,8 @@ SLOW_TESTS: Dict[str, Union[str, FrozenSet[str]]] = {
     # Whole trainings, each in a fresh interpreter or twice over.
     'tests/test_e2e/test_mnist_fitnets.py': ALL,
     'tests/test_tools/test_auto_scale_lr.py': ALL,
+    # Every leaf config trained one epoch per stage (the big ones included).
+    'tests/test_configs/test_configs.py': frozenset({'test_config_trains'}),
     'tests/test_tools/test_train_test.py': frozenset({
         'test_train_writes_a_checkpoint',
         'test_test_evaluates_the_checkpoint',
