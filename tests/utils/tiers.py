@@ -26,6 +26,9 @@ SLOW_TESTS: Dict[str, Union[str, FrozenSet[str]]] = {
         'test_kill_during_checkpoint_write_keeps_old_checkpoint',
     }),
     'tests/test_tools/test_dist_train.py': ALL,
+    'tests/test_reliability/test_frozen_teacher.py': frozenset({
+        'test_teacher_unchanged_two_processes',
+    }),
     'tests/test_compat/test_cpu_distributed.py': frozenset({
         'test_unpatched_mmengine_fails_on_cpu',
         'test_patched_gloo_starts_and_wraps_cpu_module',
@@ -34,6 +37,9 @@ SLOW_TESTS: Dict[str, Union[str, FrozenSet[str]]] = {
     # Whole trainings, each in a fresh interpreter or twice over.
     'tests/test_e2e/test_mnist_fitnets.py': ALL,
     'tests/test_tools/test_auto_scale_lr.py': ALL,
+    'tests/test_packaging/test_mim.py': frozenset({
+        'test_mim_tools_train_runs',
+    }),
     # Every leaf config trained one epoch per stage (the big ones included).
     'tests/test_configs/test_configs.py': frozenset({'test_config_trains'}),
     'tests/test_tools/test_train_test.py': frozenset({
