@@ -119,11 +119,13 @@ setup(
     cmdclass=cmdclass,
     install_requires=install_requires,
     extras_require={
-        # scipy: MMRazor's OFD (its configs are trained by the compat tests)
+        # scipy: MMRazor's OFD (its configs are trained by the compat tests);
+        # sphinx, myst-parser: the docs site (docs/en), built by the tests;
         # openmim: tests/test_packaging/test_mim_cli.py runs `mim`.
-        'tests': ['pytest>=7', 'pytest-timeout', 'scipy'] + MIM_REQUIRES,
+        'tests': ['pytest>=7', 'pytest-timeout', 'scipy', 'sphinx>=7',
+                  'myst-parser>=2'] + MIM_REQUIRES,
         'mim': MIM_REQUIRES,
-        # Visualizer backends (config switch in README.md, "Learning curves").
+        # Visualizer backends (docs/en/user_guides/tools.md).
         'tensorboard': ['tensorboard'],
         'wandb': ['wandb'],
         # benchmarks/step_speed.py's peer: torchdistill's stage-wise FitNet

@@ -43,19 +43,37 @@ SLOW_ENV = 'FITNETS_MM_SLOW_TESTS'
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         '--run-slow', action='store_true', default=False,
-        help='also run the tests marked slow (whole trainings and '
-        'benchmark quick modes, several minutes each on 2 cores); same as '
+        help='also run the tests marked slow (whole trainings, multi-process '
+        'runs and benchmark quick modes); same as '
         f'{SLOW_ENV}=1')
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        'markers', 'slow: a whole training or benchmark run of minutes; '
-        'run with --run-slow')
+        'markers', 'slow: a whole training, a multi-process run or a '
+        'benchmark quick mode (tests/utils/tiers.py lists more); run with '
+        '--run-slow')
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config,
                                   items: List[pytest.Item]) -> None:
+    """Mark the tests of ``tests/utils/tiers.py`` slow and, without
+    ``--run-slow``, skip every slow test.
+
+    ``tryfirst``: the markers must be there before ``-m slow`` selects.
+    """
+    from utils.tiers import is_slow
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        if path.is_relative_to(REPO_ROOT):
+            name = getattr(item, 'originalname', None) or item.name
+            if item.cls is not None and is_slow(
+                    path.relative_to(REPO_ROOT).as_posix(),
+                    item.cls.__name__):
+                item.add_marker(pytest.mark.slow)
+            if is_slow(path.relative_to(REPO_ROOT).as_posix(), name):
+                item.add_marker(pytest.mark.slow)
     if config.getoption('--run-slow') or os.environ.get(SLOW_ENV) == '1':
         return
     skip = pytest.mark.skip(

@@ -13,18 +13,16 @@ from pathlib import Path
 from typing import List
 
 import pytest
+from utils.doc_blocks import commands, doc_block
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / 'shared'
-BLOCK = re.compile(r'<!-- mnist-quick-run -->\n```shell\n(.*?)```', re.S)
 
 
 def readme_commands() -> List[List[str]]:
     """The README block's commands, continuation lines joined."""
-    match = BLOCK.search((REPO_ROOT / 'README.md').read_text())
-    assert match, 'README.md lost its mnist-quick-run block'
-    text = match.group(1).replace('\\\n', ' ')
-    return [shlex.split(line) for line in text.splitlines() if line.strip()]
+    block = doc_block('mnist-quick-run')
+    return [shlex.split(line) for line in commands(block)]
 
 
 def _shorter(args: List[str]) -> List[str]:

@@ -1,18 +1,20 @@
 """``.ci/run`` runs exactly the README's install and test commands."""
-import re
 from pathlib import Path
 from typing import List
 
+from utils.doc_blocks import commands, doc_block
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+SLOW = 'python -m pytest tests -q -p no:cacheprovider --run-slow -m slow'
+DOCS = 'sphinx-build -W -b html docs/en'
 
 
 def _quick_start() -> List[str]:
     readme = (REPO_ROOT / 'README.md').read_text()
-    section = readme.split('## Quick start', 1)[1]
-    block = re.search(r'```shell\n(.*?)```', section, re.S)
-    assert block, 'README "Quick start" has no shell block'
-    return [line.strip() for line in block.group(1).splitlines()
-            if line.strip()]
+    block = doc_block('quick-start')
+    assert block in readme.split('## Quick start', 1)[1], (
+        'the quick-start block is not in the README\'s "Quick start"')
+    return commands(block)
 
 
 def test_quick_start_commands() -> None:
@@ -31,7 +33,7 @@ def test_ci_runs_the_readme_commands() -> None:
     assert 'set -euo pipefail' in ci
     assert 'python3 -m venv' in ci
     assert '-eq 5' in ci  # "no tests collected" fails CI
-    # The slow tier the README names runs too.
-    slow = 'python -m pytest tests -q -p no:cacheprovider --run-slow -m slow'
-    assert slow in (REPO_ROOT / 'README.md').read_text()
-    assert any(line.startswith(slow) for line in lines)
+    # The slow tier the README names runs too, and the docs build.
+    assert SLOW in (REPO_ROOT / 'README.md').read_text()
+    assert any(line.startswith(SLOW) for line in lines)
+    assert any(line.startswith(DOCS) for line in lines)

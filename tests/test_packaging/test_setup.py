@@ -70,6 +70,18 @@ def test_tests_extra_has_pytest() -> None:
     assert 'pytest' in _requirements(extras['tests'])
 
 
+def test_documented_extras() -> None:
+    """What ``pip install -e ".[tests]"``, ``".[tensorboard]"``,
+    ``".[wandb]"`` and ``".[benchmark]"`` (README, docs) install."""
+    extras = {name: _requirements(reqs)
+              for name, reqs in _literal('extras_require').items()}
+    # the docs site is built by the tests (tests/test_docs)
+    assert {'pytest', 'sphinx', 'myst-parser'} <= set(extras['tests'])
+    assert 'tensorboard' in extras['tensorboard']
+    assert 'wandb' in extras['wandb']
+    assert 'torchdistill' in extras['benchmark']
+
+
 def test_installed_environment_satisfies_setup(
         install_requires: Dict[str, Requirement]) -> None:
     for name, req in install_requires.items():

@@ -1,4 +1,5 @@
-"""The README's worked config, saved in ``configs/mine/`` as a user would."""
+"""The worked config of ``docs/en/user_guides/configs.md``, saved in
+``configs/mine/`` as a user would."""
 import re
 import shutil
 from pathlib import Path
@@ -12,21 +13,22 @@ import fitnets_mm  # noqa: F401
 from mmrazor.registry import MODELS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+PAGE = REPO_ROOT / 'docs' / 'en' / 'user_guides' / 'configs.md'
 MARKER = re.compile(r'<!-- worked-example: (\S+) -->\n```python\n(.*?)```',
                     re.S)
 
 
-def readme_worked_example() -> tuple:
-    """``(relative path, code)`` of the README's worked example."""
-    match = MARKER.search((REPO_ROOT / 'README.md').read_text())
-    assert match, 'README.md lost its worked-example block'
+def documented_worked_example() -> tuple:
+    """``(relative path, code)`` of the documented worked example."""
+    match = MARKER.search(PAGE.read_text())
+    assert match, f'{PAGE} lost its worked-example block'
     return match.group(1), match.group(2)
 
 
 @pytest.fixture
 def saved_example(tmp_path: Path) -> Path:
     """The block saved at its path in a copy of the repository's configs."""
-    relative, code = readme_worked_example()
+    relative, code = documented_worked_example()
     assert relative.startswith('configs/mine/')
     shutil.copytree(REPO_ROOT / 'configs', tmp_path / 'configs')
     path = tmp_path / relative
