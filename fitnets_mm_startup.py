@@ -54,13 +54,15 @@ FIXES: Dict[str, Tuple[str, str, str]] = {
     ('mmcls_rename', 'patch_mmcls_rename', 'after'),
     'mmrazor.registry.registry':
     ('mmcls_scope', 'patch_mmcls_scope', 'after'),
+    'mmrazor.models.losses':
+    ('mmrazor_nhwc', 'patch_nhwc_losses', 'after'),
 }
 
 #: Names accepted by ``FITNETS_MM_COMPAT_OFF``.
 FIX_NAMES = ('startup_hook', 'mmrazor_import', 'mmrazor_inplace',
-             'mmcls_rename', 'mmcls_scope', 'safe_checkpoint',
-             'atomic_checkpoint', 'cpu_distributed', 'dist_collect_dir',
-             'dataset_download')
+             'mmcls_rename', 'mmcls_scope', 'mmrazor_nhwc',
+             'safe_checkpoint', 'atomic_checkpoint', 'cpu_distributed',
+             'dist_collect_dir', 'dataset_download')
 
 _announced: Set[str] = set()
 

@@ -31,12 +31,16 @@ is a no-op where that problem does not occur:
 * :mod:`.mmrazor_inplace`: MMRazor's ``set_module_inplace_false`` and
   ``DynamicSequential.convert_from`` expect ``_modules`` to be an
   ``OrderedDict``; on torch 2.x it is a ``dict``.
+* :mod:`.mmrazor_nhwc`: several MMRazor 1.0.0 feature losses (``L2Loss``
+  with ``normalize=True``, ``FTLoss``, ``ChannelWiseDivergence``, the RKD
+  losses) ``.view`` their inputs and fail on channels-last feature maps,
+  fitnets_mm's default layout; their 4-D inputs are made contiguous first.
 
 The MMRazor fixes (``mmrazor_import``, ``mmrazor_inplace``, ``mmcls_rename``,
-``mmcls_scope``) are applied by the import hook of :mod:`fitnets_mm_startup`
-when the MMRazor module they fix is imported, whatever the import order (the
-hook is installed at interpreter start by fitnets_mm's ``.pth`` file, and by
-``import fitnets_mm``). Each is announced once in the log when it takes
+``mmcls_scope``, ``mmrazor_nhwc``) are applied by the import hook of
+:mod:`fitnets_mm_startup` when the MMRazor module they fix is imported,
+whatever the import order (the hook is installed at interpreter start by
+fitnets_mm's ``.pth`` file, and by ``import fitnets_mm``). Each is announced once in the log when it takes
 effect and is turned off by listing its name in the environment variable
 ``FITNETS_MM_COMPAT_OFF``, as the other fixes are (``all`` turns every fix
 off).
@@ -61,6 +65,7 @@ from .mmrazor_inplace import (patch_dynamic_sequential,
                               set_module_inplace_false)
 from .mmrazor_import import (MMRazorQuantizationUnavailable,
                              patch_mmrazor_quantization)
+from .mmrazor_nhwc import patch_nhwc_losses
 from .safe_checkpoint import (CorruptCheckpointError, NotACheckpointError,
                               UnsafeCheckpointError, load_checkpoint_dict,
                               register_safe_loaders, safe_load)
@@ -83,6 +88,7 @@ __all__ = [
     'patch_mmcls_rename',
     'patch_mmcls_scope',
     'patch_mmrazor_quantization',
+    'patch_nhwc_losses',
     'register_safe_loaders',
     'safe_load',
     'set_module_inplace_false'
@@ -105,6 +111,9 @@ def apply_all() -> None:
             dynamic_container
         patch_set_module_inplace_false(base)
         patch_dynamic_sequential(dynamic_container)
+    if enabled('mmrazor_nhwc'):
+        from mmrazor.models import losses
+        patch_nhwc_losses(losses)
     fixes = (('mmcls_rename', patch_mmcls_rename),
              ('mmcls_scope', patch_mmcls_scope),
              ('safe_checkpoint', register_safe_loaders),
