@@ -73,24 +73,31 @@ class PhaseTimerHook(Hook):
     def __init__(self) -> None:
         self.wall: Dict[str, float] = {k: 0.0 for k in PHASES}
         self.cpu: Dict[str, float] = {k: 0.0 for k in PHASES}
-        self._depth = 0
+        self._stack: List[List[float]] = []
         self._marks: Dict[str, float] = {}
         self.iters = 0
 
     def _timed(self, fn: Callable, kind: str) -> Callable:
+        """``fn``, its time added to ``kind``; a timed call inside another
+        (the best checkpoint saved at the end of a validation) counts for
+        its own kind and not for the outer one."""
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if self._depth:  # nested (a hook inside validation): once
-                return fn(*args, **kwargs)
-            self._depth += 1
-            w0, c0 = time.perf_counter(), time.process_time()
+            # [wall start, cpu start, wall of inner calls, cpu of inner]
+            frame = [time.perf_counter(), time.process_time(), 0.0, 0.0]
+            self._stack.append(frame)
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.wall[kind] += time.perf_counter() - w0
-                self.cpu[kind] += time.process_time() - c0
-                self._depth -= 1
+                self._stack.pop()
+                wall = time.perf_counter() - frame[0]
+                cpu = time.process_time() - frame[1]
+                self.wall[kind] += wall - frame[2]
+                self.cpu[kind] += cpu - frame[3]
+                if self._stack:
+                    self._stack[-1][2] += wall
+                    self._stack[-1][3] += cpu
 
         return wrapper
 

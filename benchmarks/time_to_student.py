@@ -139,7 +139,9 @@ def read_idx(path: str):
 
 # ---------------------------------------------------------------- configs
 def _range(start: int, stop: int) -> str:
-    return f'list(range({start}, {stop}))'
+    # a range, as the paper config writes it: a list would be spelled out
+    # in the config text of every checkpoint
+    return f'range({start}, {stop})'
 
 
 def leaf_config(args: argparse.Namespace, teacher_ckpt: str) -> str:

@@ -57,7 +57,7 @@ def test_leaf_config_changes_only_data_epochs_teacher_and_timer(
     assert cfg.optim_wrapper == paper.optim_wrapper
     assert cfg.default_hooks == paper.default_hooks
     assert (cfg.train_cfg.hint_epochs, cfg.train_cfg.kd_epochs) == (1, 1)
-    assert cfg.train_dataloader.dataset.indices == list(range(512))
+    assert list(cfg.train_dataloader.dataset.indices) == list(range(512))
     assert cfg.train_dataloader.num_workers == \
         paper.train_dataloader.num_workers
     types = [h['type'] for h in cfg.custom_hooks]
@@ -65,7 +65,7 @@ def test_leaf_config_changes_only_data_epochs_teacher_and_timer(
         'PhaseTimerHook']
     hint_val = next(h for h in cfg.custom_hooks
                     if 'HintValidation' in h['type'])
-    assert hint_val['dataloader']['dataset']['indices'] == list(
+    assert list(hint_val['dataloader']['dataset']['indices']) == list(
         range(512, 1512))
 
 
@@ -92,3 +92,14 @@ def test_time_to_student_quick(tmp_path, mnist_root) -> None:
         assert f'| {phase} |' in out, phase
     # the product ran tools/train.py and saved its checkpoints
     assert list((tmp_path / 'work' / 'product_0').glob('epoch_*.pth'))
+
+
+def test_nested_calls_count_for_their_own_phase() -> None:
+    # the best checkpoint, saved inside the validation, is checkpointing
+    timer = load_benchmark('phase_timer')
+    hook = timer.PhaseTimerHook()
+    inner = hook._timed(lambda: time.sleep(0.3), 'checkpointing')
+    outer = hook._timed(lambda: (time.sleep(0.03), inner()), 'validation')
+    outer()
+    assert hook.wall['checkpointing'] >= 0.3
+    assert 0.03 <= hook.wall['validation'] < 0.25
