@@ -348,6 +348,8 @@ def compile_section(args, dev: Device) -> List[str]:
 def loader_section(args, dev: Device) -> List[str]:
     import data_pipeline as dp
     from fake_data import use_cifar10_checksums, write_fake_cifar10
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')  # the datasets' scope, as the configs
     lines = ['| loader (config) | workers | images/s on the device, per '
              'round: median [min, max] |', '|---|---:|---:|']
     with tempfile.TemporaryDirectory() as root:
