@@ -68,6 +68,8 @@ FIXES = {
     'mmrazor.utils.setup_env':
     ('mmcls_scope', 'compat.mmcls_scope', 'patch_register_all_modules',
      'after'),
+    'mmrazor.models.losses':
+    ('mmrazor_nhwc', 'compat.mmrazor_nhwc', 'patch_nhwc_losses', 'after'),
     # openmim's CLI: find fitnets_mm in an editable install.
     'mim.utils.utils':
     ('mim_editable', 'compat.mim_editable', 'patch_mim_utils', 'after'),
@@ -78,7 +80,7 @@ FIXES = {
 
 #: Names accepted by ``FITNETS_MM_COMPAT_OFF``.
 FIX_NAMES = ('startup_hook', 'mmrazor_import', 'mmrazor_inplace',
-             'mmcls_rename', 'mmcls_scope', 'config_scope',
+             'mmcls_rename', 'mmcls_scope', 'mmrazor_nhwc', 'config_scope',
              'safe_checkpoint', 'atomic_checkpoint', 'cpu_distributed',
              'dist_collect_dir', 'dataset_download', 'mim_editable')
 

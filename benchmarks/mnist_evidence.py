@@ -130,13 +130,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 # --------------------------------------------------------------- configs
 class _Range:
-    """Written into a config as ``list(range(start, stop))``."""
+    """Written into a config as ``range(start, stop)`` (a list of the
+    numbers would be written out in every checkpoint's config text)."""
 
     def __init__(self, start: int, stop: int) -> None:
         self.start, self.stop = start, stop
 
     def __repr__(self) -> str:
-        return f'list(range({self.start}, {self.stop}))'
+        return f'range({self.start}, {self.stop})'
 
 
 def _loader(root: str, start: int, stop: Optional[int],

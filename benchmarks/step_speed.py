@@ -2,12 +2,15 @@
 
 Ways of doing a training step of the pair in ``configs/fitnet_cifar10.py``
 (student ResNet-50 thin, teacher MMPretrain ResNet-34; random inputs, no
-teacher checkpoint), timed in INTERLEAVED rounds (A B C ..., ... C B A) so
+teacher checkpoint), as that config builds it (3x3 regressor + ReLU,
+channels_last inputs) unless said otherwise, timed in INTERLEAVED rounds (A B C ..., ... C B A) so
 that load from other processes falls on all of them alike, and compared
 within each round:
 
 * ``floor``: a hand-written PyTorch loop, the work any implementation must
-  do: normalise, teacher forward under ``no_grad``, student forward,
+  do: normalise (to channels_last, as the config's data preprocessor; NCHW
+  with ``--layout nchw``), teacher forward under ``no_grad``, student
+  forward,
   ``CE(y, P_S) + lambda * H(P_T^tau, P_S^tau)``, backward, SGD step.
 * ``floor_copy``: a second, identical copy of the floor: the noise control.
   Their per-round ratio shows how large a difference must be to count.
@@ -15,8 +18,11 @@ within each round:
   ``layer1`` and ``layer2`` called by hand, the regressor, ``L_HT``.
 * ``stage2`` / ``stage1``: ``FitNetsDistill.train_step`` in the ``'kd'`` /
   ``'hint'`` stage, as the Runner calls it (mmengine ``OptimWrapper``).
-* ``stage2_cl`` / ``stage1_cl``: the same with the data preprocessor's
-  ``channels_last=True`` (the convolutions then run in NHWC).
+* ``stage2_nchw`` / ``stage1_nchw``: the same with the config's opt-out
+  ``channels_last=False`` in the data preprocessor (NCHW convolutions).
+* ``stage1_k1``: stage 1 with a 1x1 regressor (the paper's rule
+  ``N_g - k + 1 = N_h`` for the pair's equal 16 x 16 maps) instead of the
+  config's 3x3.
 * ``td_stage2`` / ``td_stage1``: torchdistill's stage-wise FitNet
   (``DistillationBox`` built from a training config as in its FitNet
   samples: stage 1 with ``sequential`` truncated networks up to ``layer2``,
@@ -51,15 +57,15 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(REPO, 'configs', 'fitnet_cifar10.py')
-VARIANTS = ('floor', 'floor_copy', 'stage2', 'stage2_cl', 'td_stage2',
-            'floor_hint', 'stage1', 'stage1_cl', 'td_stage1',
+VARIANTS = ('floor', 'floor_copy', 'stage2', 'stage2_nchw', 'td_stage2',
+            'floor_hint', 'stage1', 'stage1_nchw', 'stage1_k1', 'td_stage1',
             'mmrazor_joint')
 COMPILED = ('stage2_compiled', 'stage1_compiled')
 #: Inductor's options for the compiled variants: its channels_last layout
@@ -70,11 +76,12 @@ LABELS = {
     'floor': '(a) floor: hand-written PyTorch KD step',
     'floor_copy': '(a2) floor, second copy (noise control)',
     'stage2': '(b) fitnets_mm stage 2 (KD), train_step',
-    'stage2_cl': '(b-cl) fitnets_mm stage 2, channels_last',
+    'stage2_nchw': '(b-nchw) fitnets_mm stage 2, channels_last=False',
     'td_stage2': '(b-td) torchdistill stage 2 (KDLoss)',
     'floor_hint': '(e) floor: hand-written truncated stage 1',
     'stage1': '(c) fitnets_mm stage 1 (hints), train_step',
-    'stage1_cl': '(c-cl) fitnets_mm stage 1, channels_last',
+    'stage1_nchw': '(c-nchw) fitnets_mm stage 1, channels_last=False',
+    'stage1_k1': '(c-k1) fitnets_mm stage 1, 1x1 regressor',
     'td_stage1': '(c-td) torchdistill stage 1 (sequential + MSE)',
     'mmrazor_joint': '(d) MMRazor stock joint FitNets, train_step',
     'stage2_compiled': '(b-c) fitnets_mm stage 2, torch.compile',
@@ -82,9 +89,12 @@ LABELS = {
 }
 TAU = 3.0
 LAMBDA = 4.0
-# The regressor's kernel (set by --kernel). The paper's rule N_g - k + 1 = N_h
-# gives k = 1 for the main pair's equal 16 x 16 maps (the config uses 3).
-REGRESSOR = dict(kernel_size=1)
+# The regressor's settings that --kernel overrides (empty: the config's 3x3).
+# The paper's rule N_g - k + 1 = N_h gives k = 1 for the main pair's equal
+# 16 x 16 maps; the stage1_k1 variant measures it.
+REGRESSOR: dict = {}
+# The floors' memory format (set by --layout): the config's channels_last.
+LAYOUT = {'channels_last': True}
 
 
 def parse_args() -> argparse.Namespace:
@@ -106,9 +116,13 @@ def parse_args() -> argparse.Namespace:
                         help='comma-separated subset of the variants')
     parser.add_argument('--compile', action='store_true',
                         help='also time torch.compile(train_step) (inductor)')
-    parser.add_argument('--kernel', type=int, default=1,
-                        help="the regressor's kernel (default 1: the paper's "
-                        'rule for equal map sizes; the config uses 3)')
+    parser.add_argument('--kernel', type=int, default=None,
+                        help="the regressor's kernel (default: the config's, "
+                        '3; stage1_k1 always uses 1)')
+    parser.add_argument('--layout', choices=('channels_last', 'nchw'),
+                        default='channels_last',
+                        help="the floors' and the default variants' layout "
+                        "(default: the config's channels_last)")
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the peak-memory children')
     parser.add_argument('--out', default=None,
@@ -155,17 +169,27 @@ def _model_cfg() -> dict:
     return copy.deepcopy(model)
 
 
-def build_fitnets(channels_last: bool = False):
-    """The main-config ``FitNetsDistill`` with no teacher checkpoint,
-    optionally with the data preprocessor's ``channels_last=True``."""
+def build_fitnets(channels_last: Optional[bool] = None,
+                  kernel: Optional[int] = None):
+    """The main-config ``FitNetsDistill`` with no teacher checkpoint.
+
+    Args:
+        channels_last (bool, optional): The data preprocessor's
+            ``channels_last``; None: ``--layout``'s. Defaults to None.
+        kernel (int, optional): The regressor's kernel; None: the config's
+            (or ``--kernel``'s). Defaults to None.
+    """
     from mmengine.registry import init_default_scope
     from mmrazor.registry import MODELS
     init_default_scope('mmrazor')
     cfg = _model_cfg()
     for hint in cfg['hints']:
         hint.setdefault('regressor', {}).update(REGRESSOR)
-    if channels_last:
-        cfg['architecture']['data_preprocessor']['channels_last'] = True
+        if kernel is not None:
+            hint['regressor']['kernel_size'] = kernel
+    if channels_last is None:
+        channels_last = LAYOUT['channels_last']
+    cfg['architecture']['data_preprocessor']['channels_last'] = channels_last
     model = MODELS.build(cfg)
     model.init_weights()
     return model
@@ -257,8 +281,11 @@ def _floor_parts(batch: int):
     inputs = data['inputs']
     labels = torch.tensor([int(s.gt_label) for s in data['data_samples']])
 
+    fmt = (torch.channels_last
+           if LAYOUT['channels_last'] else torch.contiguous_format)
+
     def normalised() -> torch.Tensor:
-        return (inputs.float() - mean) / std
+        return ((inputs.float() - mean) / std).contiguous(memory_format=fmt)
 
     return student, teacher, regressor, normalised, labels
 
@@ -384,7 +411,9 @@ def make_step(name: str, batch: int) -> Callable[[], float]:
         params = list(model.student.parameters()) + list(
             model.distiller.parameters())
     else:
-        model = build_fitnets(channels_last=name.endswith('_cl'))
+        model = build_fitnets(
+            channels_last=False if name.endswith('_nchw') else None,
+            kernel=1 if name.endswith('_k1') else None)
         model.set_stage('kd' if name.startswith('stage2') else 'hint')
         params = list(model.student.parameters()) + list(
             model.regressors.parameters())
@@ -497,7 +526,7 @@ def machine_info() -> str:
     ])
 
 
-MEMORY_VARIANTS = ('floor', 'floor_hint', 'stage2', 'stage1',
+MEMORY_VARIANTS = ('floor', 'floor_hint', 'stage2', 'stage1', 'stage1_k1',
                    'mmrazor_joint', 'td_stage2', 'td_stage1')
 
 
@@ -514,7 +543,11 @@ def summary(values: List[float]) -> str:
 
 def main() -> None:
     args = parse_args()
-    REGRESSOR['kernel_size'] = args.kernel
+    if args.kernel is not None:
+        REGRESSOR['kernel_size'] = args.kernel
+    LAYOUT['channels_last'] = args.layout == 'channels_last'
+    kernel = args.kernel or _model_cfg()['hints'][0]['regressor'].get(
+        'kernel_size', 1)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     t_start = time.time()
@@ -535,8 +568,10 @@ def main() -> None:
     lines = [
         f'Batch {args.batch}, {args.warmup} warm-up + {args.steps} timed '
         f'steps per variant in interleaved rounds, {args.threads} torch '
-        f'thread(s), CPU, {args.kernel}x{args.kernel} regressor. Ratios are step times (lower is faster) within '
-        'each round: median [min, max] over the rounds.',
+        f'thread(s), CPU, {kernel}x{kernel} regressor (the config\'s '
+        f'is 3x3), {args.layout} layout (the config\'s is channels_last). '
+        'Ratios are step times (lower is faster) within each round: median '
+        '[min, max] over the rounds.',
         '',
         '| variant | median s/step | images/s | reference '
         '| vs reference, per round | peak RSS above model (MiB) |',
@@ -568,8 +603,13 @@ def main() -> None:
         'mmrazor_joint', 1.6, 'ge', invert=True)
     add('stage 2 / torchdistill stage 2', 'stage2', 'td_stage2', 1.0, 'le')
     add('stage 1 / torchdistill stage 1', 'stage1', 'td_stage1', 1.0, 'le')
-    add('channels_last stage 2 / stage 2', 'stage2_cl', 'stage2', None, None)
-    add('channels_last stage 1 / stage 1', 'stage1_cl', 'stage1', None, None)
+    add('stage 1 (1x1 regressor) speed-up over MMRazor joint', 'stage1_k1',
+        'mmrazor_joint', None, None, invert=True)
+    add('stage 1 1x1 / stage 1 (config)', 'stage1_k1', 'stage1', None, None)
+    add('channels_last stage 2 / NCHW stage 2', 'stage2', 'stage2_nchw',
+        None, None)
+    add('channels_last stage 1 / NCHW stage 1', 'stage1', 'stage1_nchw',
+        None, None)
     add('compiled stage 2 / stage 2', 'stage2_compiled', 'stage2', None,
         None)
     add('compiled stage 1 / stage 1', 'stage1_compiled', 'stage1', None,
@@ -592,6 +632,12 @@ def main() -> None:
         m1 = mem['stage1'][0] / mem['stage2'][0]
         lines.append(f'| stage 1 / stage 2 peak memory | {m1:.3f} | <= 0.65 '
                      f'| {"yes" if m1 <= 0.65 else "NO"} |')
+    for name, label in (('stage1_k1', 'stage 1 (1x1) / stage 2 peak memory'),
+                        ('mmrazor_joint', 'MMRazor joint / stage 2 peak '
+                         'memory')):
+        if name in mem and 'stage2' in mem:
+            lines.append(f'| {label} | '
+                         f'{mem[name][0] / mem["stage2"][0]:.3f} | - | - |')
     table = '\n'.join(lines)
     print(table)
     profiles = []

@@ -23,6 +23,10 @@ when it first acts, and is turned off by naming it in
   watchdog of :mod:`fitnets_mm.dist`.
 * :mod:`.dist_collect_dir`: mmengine 0.10.7 collects distributed
   evaluation results in ``./.dist_test/``, outside the work dir.
+* :mod:`.mmrazor_nhwc`: several MMRazor 1.0.0 feature losses (``L2Loss``
+  with ``normalize=True``, ``FTLoss``, ``ChannelWiseDivergence``, the RKD
+  losses) ``.view`` their inputs and fail on channels-last feature maps,
+  fitnets_mm's default layout; their 4-D inputs are made contiguous first.
 * :mod:`.dataset_download`: MMPretrain's CIFAR / MNIST downloads get the
   timeout and the one-line error of :mod:`fitnets_mm.fileio.downloads`.
 
@@ -47,6 +51,7 @@ from .mmrazor_import import (MMRazorImportFixOff,
 from .mmrazor_inplace import (patch_dynamic_sequential,
                               patch_set_module_inplace_false,
                               set_module_inplace_false)
+from .mmrazor_nhwc import patch_nhwc_losses
 from .switches import announce_once, enabled
 
 __all__ = [
@@ -54,7 +59,8 @@ __all__ = [
     'MMRazorQuantizationUnavailable', 'announce_once', 'apply_all', 'enabled',
     'import_mmrazor_models', 'patch_cpu_distributed',
     'patch_dataset_download', 'patch_dist_collect_dir', 'patch_mmcls_rename',
-    'patch_mmcls_scope', 'register_config_scope', 'set_module_inplace_false'
+    'patch_mmcls_scope', 'patch_nhwc_losses', 'register_config_scope',
+    'set_module_inplace_false'
 ]
 
 
@@ -80,6 +86,9 @@ def apply_all() -> None:
     if enabled('mmcls_rename'):
         from mmrazor.datasets.transforms import formatting
         explain_mmcls_placeholders(formatting)
+    if enabled('mmrazor_nhwc'):
+        from mmrazor.models import losses
+        patch_nhwc_losses(losses)
     fixes = (('mmcls_rename', patch_mmcls_rename),
              ('mmcls_scope', patch_mmcls_scope),
              ('config_scope', register_config_scope),

@@ -143,9 +143,10 @@ def test_step_speed_quick(tmp_path):
         str(tmp_path / 'step_speed.md')
     ], cwd=str(tmp_path), timeout=600)
     labels = ['(a) floor', '(a2) floor, second copy', '(b) fitnets_mm stage 2',
-              '(b-cl) fitnets_mm stage 2, channels_last',
+              '(b-nchw) fitnets_mm stage 2, channels_last=False',
               '(e) floor: hand-written truncated', '(c) fitnets_mm stage 1',
-              '(c-cl) fitnets_mm stage 1, channels_last',
+              '(c-nchw) fitnets_mm stage 1, channels_last=False',
+              '(c-k1) fitnets_mm stage 1, 1x1 regressor',
               '(d) MMRazor stock joint']
     try:
         import torchdistill  # noqa: F401
@@ -165,8 +166,13 @@ def test_step_speed_quick(tmp_path):
     for target in ('noise: floor copy / floor', 'stage 2 / floor',
                    'stage 1 / hand-written truncated stage 1',
                    'stage 1 speed-up over MMRazor joint',
-                   'channels_last stage 2 / stage 2',
-                   'stage 1 / stage 2 peak memory'):
+                   'stage 1 (1x1 regressor) speed-up over MMRazor joint',
+                   'channels_last stage 2 / NCHW stage 2',
+                   'channels_last stage 1 / NCHW stage 1',
+                   'stage 1 / stage 2 peak memory',
+                   'stage 1 (1x1) / stage 2 peak memory'):
         assert _rows(out, target), target
+    # the shipped config's regressor and layout are the defaults
+    assert '3x3 regressor' in out and 'channels_last layout' in out
     text = (tmp_path / 'step_speed.md').read_text()
     assert 'No GPU on this machine' in text and text.count('|') > 40

@@ -36,5 +36,6 @@ def test_compat_holds_only_the_third_party_changes() -> None:
     assert in_compat == {
         'best_checkpoint_order', 'config_scope', 'cpu_distributed',
         'dataset_download', 'dist_collect_dir', 'mim_editable', 'mmcls_rename',
-        'mmcls_scope', 'mmrazor_import', 'mmrazor_inplace', 'mnist_files'
+        'mmcls_scope', 'mmrazor_import', 'mmrazor_inplace', 'mmrazor_nhwc',
+        'mnist_files'
     }

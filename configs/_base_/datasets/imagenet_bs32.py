@@ -5,7 +5,10 @@
 # worker and the workers a GPU needs.
 _base_ = ['mmpretrain::_base_/datasets/imagenet_bs32.py']
 
-data_preprocessor = dict(type='BatchClsDataPreprocessor')
+# NHWC convolutions (channels_last, as in cifar10_bs128.py); off:
+# model.architecture.data_preprocessor.channels_last=False
+data_preprocessor = dict(
+    type='BatchClsDataPreprocessor', channels_last=True)
 
 train_dataloader = dict(
     persistent_workers=True,

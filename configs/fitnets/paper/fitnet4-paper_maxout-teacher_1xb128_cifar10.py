@@ -50,7 +50,7 @@ optim_wrapper = dict(
     kd_hint_lr_mult=1.0)
 
 # The authors train on images 0-39,999 and validate on 40,000-49,999.
-train_dataloader = dict(dataset=dict(indices=list(range(40000))))
+train_dataloader = dict(dataset=dict(indices=range(40000)))
 hint_val_dataloader = dict(
     batch_size=500,
     num_workers=2,
@@ -58,7 +58,7 @@ hint_val_dataloader = dict(
         type={{_base_.dataset_type}},
         data_root={{_base_.data_root}},
         split='train',
-        indices=list(range(40000, 50000)),
+        indices=range(40000, 50000),
         pipeline={{_base_.test_pipeline}}),
     sampler=dict(type='DefaultSampler', shuffle=False))
 custom_hooks = [

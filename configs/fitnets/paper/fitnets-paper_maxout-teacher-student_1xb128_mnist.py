@@ -52,7 +52,7 @@ optim_wrapper = dict(
     kd_hint_lr_mult=1.0)  # the authors' -lrs option, unset by default
 
 # The authors train on digits 0-49,999 and validate on 50,000-59,999.
-train_dataloader = dict(dataset=dict(indices=list(range(50000))))
+train_dataloader = dict(dataset=dict(indices=range(50000)))
 hint_val_dataloader = dict(
     batch_size=500,
     num_workers=2,
@@ -60,7 +60,7 @@ hint_val_dataloader = dict(
         type='MNIST',
         data_root={{_base_.data_root}},
         test_mode=False,
-        indices=list(range(50000, 60000)),
+        indices=range(50000, 60000),
         pipeline=[dict(type='PackInputs')]),
     sampler=dict(type='DefaultSampler', shuffle=False))
 custom_hooks = [

@@ -7,7 +7,7 @@ _base_ = ['./maxout-student_1xb128_mnist.py']
 _uniform = dict(type='Uniform', layer=['Conv2d', 'Linear'], a=-0.005,
                 b=0.005, bias=0.)
 model = dict(backbone=dict(init_cfg=_uniform), head=dict(init_cfg=_uniform))
-train_dataloader = dict(dataset=dict(indices=list(range(50000))))
+train_dataloader = dict(dataset=dict(indices=range(50000)))
 optim_wrapper = dict(
     _delete_=True,
     optimizer=dict(type='RMSprop', lr=5e-4, alpha=0.9, eps=1e-5))

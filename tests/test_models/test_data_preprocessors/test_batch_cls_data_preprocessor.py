@@ -20,9 +20,10 @@ def _batch(n: int = 8) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def test_same_as_mmpretrain_without_options() -> None:
+def test_same_as_mmpretrain_with_the_options_off() -> None:
     data = _batch()
-    ours = BatchClsDataPreprocessor(**NORM)(data, training=True)
+    ours = BatchClsDataPreprocessor(channels_last=False, **NORM)(
+        data, training=True)
     ref = ClsDataPreprocessor(**NORM)(data, training=True)
     assert torch.equal(ours['inputs'], ref['inputs'])
     assert ours['data_samples'] is data['data_samples']
@@ -61,13 +62,17 @@ def test_crop_flip_stacks_a_list_batch() -> None:
         pre(mixed, training=True)
 
 
-def test_channels_last_output() -> None:
+def test_channels_last_output_by_default_with_an_opt_out() -> None:
     data = _batch()
-    out = BatchClsDataPreprocessor(channels_last=True, **NORM)(data)
     ref = ClsDataPreprocessor(**NORM)(data)['inputs']
-    x = out['inputs']
-    assert x.is_contiguous(memory_format=torch.channels_last)
-    assert not x.is_contiguous()
+    for pre in (BatchClsDataPreprocessor(**NORM),
+                BatchClsDataPreprocessor(channels_last=True, **NORM)):
+        x = pre(data)['inputs']
+        assert x.is_contiguous(memory_format=torch.channels_last)
+        assert not x.is_contiguous()
+        assert torch.equal(x, ref)
+    x = BatchClsDataPreprocessor(channels_last=False, **NORM)(data)['inputs']
+    assert x.is_contiguous()
     assert torch.equal(x, ref)
 
 
