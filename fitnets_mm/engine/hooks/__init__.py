@@ -1,4 +1,5 @@
 """Hooks: the lambda schedule, max-norm constraints, stage-1 validation,
+the teacher-output cache,
 the finite-weights checkpoint guard, rank-0 buffers for every rank."""
 from .broadcast_buffers_hook import BroadcastBuffersHook
 from .finite_checkpoint_hook import (FiniteWeightsGuardHook,
@@ -7,6 +8,7 @@ from .hint_stage_hook import HintStageHook
 from .hint_validation_hook import HintValidationHook
 from .loss_weight_schedule_hook import LossWeightScheduleHook
 from .max_norm_hook import MaxNormHook, apply_max_norm
+from .teacher_cache_hook import TeacherCacheHook
 
 __all__ = [
     'BroadcastBuffersHook',
@@ -16,5 +18,6 @@ __all__ = [
     'LossWeightScheduleHook',
     'MaxNormHook',
     'NonFiniteWeightsError',
+    'TeacherCacheHook',
     'apply_max_norm',
 ]

@@ -16,6 +16,7 @@ from ...compat.downloads import DownloadError
 from ...compat.safe_checkpoint import CorruptCheckpointError
 from ..connectors import HintRegressor
 from ..utils import FeatureRecorder, get_module, tensor_shape
+from ..utils.teacher_output_cache import run_teacher
 from .hint_blocks import HintBlocks
 from .preprocessor_check import check_data_preprocessors
 
@@ -323,8 +324,8 @@ class FitNetsDistill(SingleTeacherDistill):
             return super().loss(batch_inputs, data_samples)
         self.distiller.set_deliveries_override(False)
         with self.distiller.teacher_recorders, self.distiller.deliveries:
-            with torch.no_grad():
-                self.teacher(batch_inputs, mode='tensor')
+            run_teacher(self, 'kd',
+                        lambda: self.teacher(batch_inputs, mode='tensor'))
         self.distiller.set_deliveries_override(True)
         losses = {}
         grad = self.calculate_student_loss or self.student_trainable
@@ -347,9 +348,8 @@ class FitNetsDistill(SingleTeacherDistill):
                                           self.hint_losses[i])
             name = 'loss_ht' if len(self.hint_pairs) == 1 else f'loss_ht{i}'
             return add_prefix({name: loss}, 'hint')
-        with torch.no_grad():
-            hints = self._hint_recorder.run(
-                lambda: self.teacher(batch_inputs, mode='tensor'))
+        hints = run_teacher(self, 'hint', lambda: self._hint_recorder.run(
+            lambda: self.teacher(batch_inputs, mode='tensor')))
         guided = self._guided_recorder.run(
             lambda: self.student(batch_inputs, mode='tensor'))
         losses = {}

@@ -11,6 +11,7 @@ from ..connectors import HintRegressor
 from ..utils import FeatureRecorder
 from ..utils.feature_probe import probe_features
 from ..utils.fsp_pairs import check_fsp_pairs
+from ..utils.teacher_output_cache import run_teacher
 from .fitnets_distill import FitNetsDistill
 
 __all__ = ['FSPDistill']
@@ -141,9 +142,9 @@ class FSPDistill(FitNetsDistill):
     def hint_loss(self, batch_inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Stage 1: ``fsp.loss_fsp*`` and ``hint.loss_ht*``, computed from
         one truncated forward of each network."""
-        with torch.no_grad():
-            t_feats = self._stage_one_teacher.run(
-                lambda: self.teacher(batch_inputs, mode='tensor'))
+        t_feats = run_teacher(
+            self, 'hint', lambda: self._stage_one_teacher.run(
+                lambda: self.teacher(batch_inputs, mode='tensor')))
         s_feats = self._stage_one_student.run(
             lambda: self.student(batch_inputs, mode='tensor'))
         hints, fsp = {}, {}
