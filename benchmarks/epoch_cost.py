@@ -180,6 +180,14 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
         print(f'{kind}: {result["cpu_epoch"]:.1f} core-s an epoch '
               f'(wall {result["wall_epoch"]:.1f} s), start-up '
               f'{result["cpu_startup"]:.1f} core-s', flush=True)
+        write(results, load, args, argv)
+    return results
+
+
+def write(results: List[dict], load: List[str], args: argparse.Namespace,
+          argv: Optional[Sequence[str]]) -> None:
+    """Write the measured kinds (after each, so a long run reports what it
+    has)."""
     os.makedirs(args.results, exist_ok=True)
     with open(os.path.join(args.results, 'epoch_cost.json'), 'w') as f:
         json.dump(dict(results=results, load=load, quick=args.quick,
@@ -199,7 +207,6 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
                 f'load average (1 min) before and after each kind: '
                 f'{", ".join(load)} on {os.cpu_count()} cores.\n\n'
                 + '\n'.join(lines) + '\n')
-    return results
 
 
 if __name__ == '__main__':
