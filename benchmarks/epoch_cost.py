@@ -2,20 +2,21 @@
 measured through the product (``tools/train.py`` on the Fashion-MNIST
 configs of ``configs/fitnets/paper/``), one torch thread per run.
 
-For each kind, two runs: one full epoch (the 50,000 or 60,000 training
-images of the config) and the same run on 128 images (one iteration); the
-difference of their CPU times is the epoch's cost in core-seconds, without
-the start-up (imports, reading the data, building the model), which is
-reported apart. CPU time (user + system of the run's process) does not grow
-when other processes share the cores, as wall time does.
+For each kind, one run of one epoch through mmengine's Runner (in a fresh
+process, one torch thread): the process CPU time from the epoch's first
+hook to its last is the epoch's cost in core-seconds; the start-up
+(imports, reading the data, building the model) is reported apart. CPU time
+does not grow when other processes share the cores, as wall time does.
+``--images N`` times the epoch on the first N training images and scales
+it to the full epoch (the cost of an iteration does not depend on which
+images it sees).
 
 Kinds: ``teacher`` (maxout teacher, backprop), ``backprop`` (the thin deep
 student), ``kd`` (stage 2), ``hint`` (FitNets stage 1 with its validation
 hint loss on 10,000 held-out images), ``kd-cached`` and ``hint-cached``
 (the same with :class:`TeacherCacheHook`, its cache filled by a first run),
 ``backprop-cl`` (channels_last inputs), ``val`` (one validation pass over
-the 10,000 test images: a one-iteration run validated minus one that is
-not).
+the 10,000 test images).
 
     python benchmarks/epoch_cost.py                 # all kinds
     python benchmarks/epoch_cost.py --kinds kd,kd-cached --quick
@@ -27,7 +28,9 @@ import platform
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
+
+from mmengine.hooks import Hook
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER = os.path.join(REPO, 'configs', 'fitnets', 'paper')
@@ -56,6 +59,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='time the epoch on the first N training images '
                         'and scale it to the full epoch (default: the full '
                         'epoch)')
+    parser.add_argument('--time-leaf', default=None,
+                        help=argparse.SUPPRESS)  # one run, in its process
     parser.add_argument('--data-root',
                         default='/usr/share/datasets/fashion-mnist')
     parser.add_argument('--out', default='work_dirs/epoch_cost')
@@ -68,7 +73,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if unknown:
         parser.error(f'unknown kinds {sorted(unknown)}; expected some of '
                      f'{",".join(KINDS)}')
-    if args.results is None:
+    if args.results is None and not args.time_leaf:
         args.results = args.out if args.quick else os.path.join(
             REPO, 'benchmarks', 'results')
     return args
@@ -131,8 +136,60 @@ def leaf(kind: str, images: Optional[int], validate: bool,
     return '\n'.join(line for line in lines if line) + '\n'
 
 
+class EpochTimer(Hook):
+    """Process CPU time and wall time of the first training epoch (from
+    before its first hook to after its last) and of the first validation;
+    the process runs one torch thread, so CPU seconds are core-seconds."""
+
+    priority = 'LOWEST'
+
+    def __init__(self) -> None:
+        self.marks: Dict[str, float] = {}
+
+    def _mark(self, name: str) -> None:
+        if name not in self.marks:
+            self.marks[name] = time.process_time()
+            self.marks[name + '_wall'] = time.time()
+
+    def before_train_epoch(self, runner: Any) -> None:
+        self._mark('before_train_epoch')
+
+    def after_train_epoch(self, runner: Any) -> None:
+        self._mark('after_train_epoch')
+
+    def before_val_epoch(self, runner: Any) -> None:
+        self._mark('before_val_epoch')
+
+    def after_val_epoch(self, runner: Any, metrics: Any = None) -> None:
+        self._mark('after_val_epoch')
+
+
+def time_leaf(path: str, work_dir: str, out: str) -> None:
+    """Train the leaf config ``path`` with mmengine's Runner (as
+    ``tools/train.py`` does) and write the epoch's times to ``out``."""
+    import fitnets_mm  # noqa: F401
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(path)
+    cfg.work_dir = work_dir
+    runner = Runner.from_cfg(cfg)
+    timer = EpochTimer()
+    runner.register_hook(timer, 'LOWEST')
+    runner.train()
+    m = timer.marks
+    times = dict(
+        cpu_epoch=m['after_train_epoch'] - m['before_train_epoch'],
+        wall_epoch=m['after_train_epoch_wall'] - m['before_train_epoch_wall'])
+    if 'after_val_epoch' in m:
+        times.update(
+            cpu_val=m['after_val_epoch'] - m['before_val_epoch'],
+            wall_val=m['after_val_epoch_wall'] - m['before_val_epoch_wall'])
+    with open(out, 'w') as f:
+        json.dump(times, f)
+
+
 def run(name: str, text: str, args: argparse.Namespace) -> Dict[str, float]:
-    """Train one leaf config; its wall time and CPU time (children)."""
+    """Train one leaf config in a fresh process; the epoch's times."""
     work = os.path.abspath(os.path.join(args.out, name))
     os.makedirs(work, exist_ok=True)
     path = os.path.join(args.out, 'leaves', name + '.py')
@@ -141,45 +198,51 @@ def run(name: str, text: str, args: argparse.Namespace) -> Dict[str, float]:
         f.write(text)
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
                PYTHONWARNINGS='ignore')
-    cmd = [sys.executable, os.path.join(REPO, 'tools', 'train.py'), path,
-           '--work-dir', work]
+    out = os.path.join(work, 'times.json')
+    cmd = [sys.executable, os.path.abspath(__file__), '--time-leaf', path,
+           '--out', work, '--results', out]
     t0 = time.time()
     with open(os.path.join(work, 'output.log'), 'w') as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.time() - t0
     if status != 0:
         with open(os.path.join(work, 'output.log')) as f:
             tail = f.read()[-3000:]
         raise RuntimeError(f'{name} failed ({status}):\n{tail}')
-    return dict(wall=wall, cpu=usage.ru_utime + usage.ru_stime,
-                command=' '.join(['python'] + cmd[1:]))
+    with open(out) as f:
+        times = json.load(f)
+    times.update(wall=time.time() - t0,
+                 cpu=usage.ru_utime + usage.ru_stime,
+                 command=f'python tools/train.py {path}')
+    return times
 
 
 def measure(kind: str, args: argparse.Namespace) -> Dict[str, float]:
-    """Core-seconds and wall seconds of one epoch of ``kind``."""
-    epoch_images = 4 * TINY if args.quick else args.images
+    """Core-seconds and wall seconds of one epoch of ``kind``, scaled from
+    the images timed to the full epoch."""
+    images = 4 * TINY if args.quick else args.images
     full = 60000 if kind == 'teacher' else 50000
-    scale = 1.0 if epoch_images is None or kind == 'val' else \
-        (full - TINY) / (epoch_images - TINY)
-    if kind.endswith('-cached'):  # fill the cache first (a full epoch)
-        run(f'{kind}_fill', leaf(kind, epoch_images, False, args), args)
+    scale = 1.0 if images is None or kind == 'val' else full / images
+    if kind.endswith('-cached'):  # fill the cache first
+        run(f'{kind}_fill', leaf(kind, images, False, args), args)
     if kind == 'val':
         one = run('val_on', leaf(kind, TINY, True, args), args)
+        cpu, wall = one['cpu_val'], one['wall_val']
     else:
-        one = run(f'{kind}_epoch', leaf(kind, epoch_images, False, args),
-                  args)
-    tiny = run(f'{kind}_tiny', leaf(kind, TINY, False, args), args)
-    return dict(kind=kind, cpu_epoch=(one['cpu'] - tiny['cpu']) * scale,
-                wall_epoch=(one['wall'] - tiny['wall']) * scale,
-                images=epoch_images or full, scale=scale,
-                cpu_startup=tiny['cpu'], wall_startup=tiny['wall'],
-                command=one['command'])
+        one = run(f'{kind}_epoch', leaf(kind, images, False, args), args)
+        cpu, wall = one['cpu_epoch'], one['wall_epoch']
+    return dict(kind=kind, cpu_epoch=cpu * scale, wall_epoch=wall * scale,
+                images=10000 if kind == 'val' else images or full,
+                scale=scale, cpu_startup=one['cpu'] - cpu,
+                wall_run=one['wall'], command=one['command'])
 
 
 def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     args = parse_args(argv)
+    if args.time_leaf:
+        time_leaf(args.time_leaf, args.out, args.results)
+        return []
     load = [open('/proc/loadavg').read().split()[0]]
     results = []
     for kind in args.kinds:
