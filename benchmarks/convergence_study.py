@@ -46,6 +46,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -191,10 +192,17 @@ def _dataset(dataset: str, args: argparse.Namespace, start: int,
     return d
 
 
+#: mmengine's Config.fromfile resolves `pkg::` bases through pkg_resources,
+#: which is not thread-safe (runs start from several threads).
+_CONFIG_LOCK = threading.Lock()
+
+
 def _hooks(base: str) -> List[dict]:
     from mmengine.config import Config
+    with _CONFIG_LOCK:
+        cfg = Config.fromfile(base)
     return [h.to_dict() if hasattr(h, 'to_dict') else dict(h)
-            for h in Config.fromfile(base).get('custom_hooks', [])]
+            for h in cfg.get('custom_hooks', [])]
 
 
 def leaf_config(job: dict, args: argparse.Namespace) -> str:
