@@ -277,7 +277,8 @@ def write(results: List[dict], load: List[str], args: argparse.Namespace,
         sys.argv[1:] if argv is None else argv)
     with open(os.path.join(args.results, 'epoch_cost.md'), 'w') as f:
         f.write('# Cost of one epoch per kind of run, Fashion-MNIST\n\n'
-                f'Command: `{cmd}` (nice -n 19), one torch thread per run; '
+                f'Command: `{cmd}` (run under `nice`), one torch thread '
+                'per run; '
                 f'load average (1 min) before and after each kind: '
                 f'{", ".join(load)} on {os.cpu_count()} cores.\n\n'
                 + '\n'.join(lines) + '\n')
