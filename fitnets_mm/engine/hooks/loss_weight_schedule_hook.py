@@ -135,6 +135,12 @@ class LossWeightScheduleHook(Hook):
             progress = min(max((iteration - first) / steps, 0.0), 1.0)
         return self.start + (self.end - self.start) * progress
 
+    def before_train_epoch(self, runner: Any) -> None:
+        """Resolve the span again when stage 1 ended early."""
+        kd_begin = getattr(runner.train_loop, 'hint_epochs', 0)
+        if isinstance(kd_begin, int) and kd_begin != self._kd_begin:
+            self.before_train(runner)
+
     def before_train_iter(self,
                           runner: Any,
                           batch_idx: int,

@@ -112,7 +112,11 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
                 f'`hint_epochs={hint_epochs}` but the model has no hint '
                 'pairs; give `model.hints` or set `hint_epochs=0`.')
         self.hint_epochs = hint_epochs
+        #: The configured stage-1 length; ``hint_epochs`` may end earlier
+        #: (:meth:`end_hint_stage`).
+        self.hint_epochs_cap = hint_epochs
         self.kd_epochs = kd_epochs
+        self.has_kd_schedulers = False
         self.fresh_kd_optimizer = fresh_kd_optimizer
         super().__init__(runner, dataloader, hint_epochs + kd_epochs,
                          val_begin, val_interval, dynamic_intervals)
@@ -220,6 +224,7 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
             begin, end = self.stage_span(stage)
             if begin == end:
                 continue
+            self.has_kd_schedulers |= stage == 'kd'
             scale = 1 if cfg.get('by_epoch', True) else len(self.dataloader)
             length = (end - begin) * scale
             rel_begin = cfg.get('begin', 0)
@@ -243,6 +248,38 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
             getattr(scheduler_type, '__name__', '')
         return name.rpartition('.')[2] in ('ConstantLR', 'ConstantMomentum',
                                            'ConstantParamScheduler')
+
+    def end_hint_stage(self, hint_epochs: int) -> None:
+        """End stage 1 after ``hint_epochs`` epochs (early stopping);
+        stage 2 keeps its ``kd_epochs``, so the run gets shorter.
+
+        Called by :class:`HintValidationHook` when its ``patience`` runs out,
+        and again when such a run is resumed, so the stage of every epoch
+        still follows from its index.
+
+        Raises:
+            ValueError: ``hint_epochs`` is not in ``[1, hint_epochs_cap]``,
+                the hints are sequential, or a parameter scheduler counts
+                from the start of stage 2 (its epochs are already fixed).
+        """
+        if not 1 <= hint_epochs <= self.hint_epochs_cap:
+            raise ValueError(
+                f'Stage 1 can end after 1 to {self.hint_epochs_cap} epochs '
+                f'(train_cfg.hint_epochs), but got {hint_epochs}.')
+        if self.hint_block_epochs is not None:
+            raise ValueError(
+                'Stage 1 cannot end early with sequential hints '
+                f'(hint_epochs={self.hint_block_epochs}); give hint_epochs '
+                'as one int.')
+        if self.has_kd_schedulers:
+            raise ValueError(
+                "Stage 1 cannot end early with a stage='kd' parameter "
+                'scheduler, whose epochs are fixed from the configured '
+                f'hint_epochs={self.hint_epochs_cap}; use by-epoch hooks '
+                'with stage_relative=True or no stage-2 scheduler.')
+        self.hint_epochs = hint_epochs
+        self._max_epochs = hint_epochs + self.kd_epochs
+        self._max_iters = self._max_epochs * len(self.dataloader)
 
     def optim_wrapper_of(self, stage: str) -> OptimWrapper:
         """The optimizer wrapper that ``stage`` steps."""

@@ -10,6 +10,7 @@ from torch import nn
 
 from ..utils.feature_probe import probe_features
 from ..utils.fsp_pairs import check_fsp_pairs
+from ..utils.teacher_output_cache import run_teacher
 from .fsp_terms import FSPTerms
 from .hint_terms import HintTerms, check_hints
 from .preprocessor_check import check_data_preprocessors
@@ -123,7 +124,8 @@ class FitNetsDistill(SingleTeacherDistill):
         self._stage_one = StageOneForward(
             self.student, self.teacher,
             [(term.paths(i, 'student'), term.paths(i, 'teacher'))
-             for term in self.stage_one_terms for i in range(len(term))])
+             for term in self.stage_one_terms for i in range(len(term))],
+            run_teacher=lambda forward: run_teacher(self, 'hint', forward))
         self._build_stage_one()
         self._stage = 'hint' if self.hint_pairs else 'kd'
         # Sequential hints: the pair trained alone (None: all jointly).
@@ -223,8 +225,8 @@ class FitNetsDistill(SingleTeacherDistill):
                 'student')
         self.distiller.set_deliveries_override(False)
         with self.distiller.teacher_recorders, self.distiller.deliveries:
-            with torch.no_grad():
-                self.teacher(batch_inputs, mode='tensor')
+            run_teacher(self, 'kd',
+                        lambda: self.teacher(batch_inputs, mode='tensor'))
         self.distiller.set_deliveries_override(True)
         losses = {}
         grad = self.calculate_student_loss or self.student_trainable

@@ -1,5 +1,5 @@
 """The truncated forwards of stage 1: all pairs jointly, or block by block."""
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -30,13 +30,23 @@ class StageOneForward:
         teacher (nn.Module): The frozen teacher; run under ``no_grad``.
         pairs (list[tuple]): The layers of each pair (``PairPaths``), in
             order of depth; of any kind of stage-1 term.
+        run_teacher (callable, optional): Runs the joint teacher forward it
+            is given and returns its recorded outputs, e.g. from the
+            teacher-output cache (:func:`run_teacher` of
+            ``models/utils/teacher_output_cache.py``). Defaults to None: the
+            forward runs under ``no_grad``.
     """
 
-    def __init__(self, student: nn.Module, teacher: nn.Module,
-                 pairs: List[PairPaths]) -> None:
+    def __init__(self,
+                 student: nn.Module,
+                 teacher: nn.Module,
+                 pairs: List[PairPaths],
+                 run_teacher: Optional[Callable[[Callable[[], Dict]],
+                                                Dict]] = None) -> None:
         self.student = student
         self.teacher = teacher
         self.pairs = pairs
+        self.run_teacher = run_teacher
         self._recorders: Dict[Optional[int], Tuple[FeatureRecorder,
                                                    FeatureRecorder]] = {}
 
@@ -63,9 +73,16 @@ class StageOneForward:
         """The recorded student and teacher outputs of pair ``index`` (None:
         of every pair)."""
         student_rec, teacher_rec = self._recorder(index)
-        with torch.no_grad():
-            t_feats = teacher_rec.run(
+
+        def teacher_forward() -> Dict:
+            return teacher_rec.run(
                 lambda: self.teacher(batch_inputs, mode='tensor'))
+
+        if index is None and self.run_teacher is not None:
+            t_feats = self.run_teacher(teacher_forward)
+        else:
+            with torch.no_grad():
+                t_feats = teacher_forward()
         handle = None
         if index:
             previous = get_module(self.student, self.pairs[index - 1][0][-1])

@@ -1,0 +1,602 @@
+"""FitNets' claims run to convergence, with curves: MNIST Table 4, the depth
+study with an initialisation control, and Fashion-MNIST, all trained by the
+product (``tools/train.py`` on leaf configs of ``configs/fitnets/paper/``).
+
+Every run validates after every epoch (the curve, saved with its result)
+and stops on a plateau, not at a fixed budget:
+
+* stage 1 (FitNets, FSP) runs until its validation stage-1 loss has not
+  improved for ``--hint-patience`` epochs (``HintValidationHook(patience=)``,
+  at most ``--hint-cap`` epochs; its best weights are reloaded);
+* stage 2, backprop and the teachers run until test accuracy has not
+  improved by ``--min-delta`` points for ``--patience`` epochs
+  (``StageEarlyStoppingHook``, mmengine's ``EarlyStoppingHook`` counting
+  stage 2 only), at most ``--max-epochs``.
+
+Groups (``--only``):
+
+* ``table4``: MNIST (the ``../shared`` real-digit split: digits 0-6,999
+  train, 7,000-7,999 hint validation, 2,000 test), the paper's pair,
+  regimes backprop, KD, FitNets (``--regimes``), ``--seeds``;
+* ``depth``: MNIST, students of ``--depths`` conv layers at the paper
+  student's multiplications, backprop / KD / FitNets, for each ``--inits``
+  (``paper``: U(+-0.005) as the authors; ``glorot``; ``he``);
+* ``fashion``: Fashion-MNIST (60,000/10,000, Debian's files), the pair's
+  teacher, then backprop, KD, FitNets and FSP students;
+* ``fashion-depth``: Fashion-MNIST at ``--fashion-depth`` conv layers,
+  backprop / KD / FitNets, for each ``--inits``.
+
+Each run's result (final and best accuracy, the curve, epochs, stage-1
+epochs, CPU and wall time, the command) is saved in ``OUT/runs/NAME.json``;
+a finished run is read back, an unfinished one resumed from its last
+checkpoint, so the study can be split over sittings (``--only``,
+``--regimes``, ``--seeds``, ``--inits``). Tables, per-epoch curves and
+accuracy-vs-depth plots go to ``--results``; the total core-hours of the
+saved runs are reported.
+
+    python benchmarks/convergence_study.py --quick          # smoke test
+    python benchmarks/convergence_study.py --only fashion --seeds 0-2
+    python benchmarks/convergence_study.py --report-only
+"""
+import argparse
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import mnist_evidence as me  # the script's folder is on sys.path
+
+REPO = me.REPO
+PAPER_DIR = me.PAPER_DIR
+GROUPS = ('table4', 'depth', 'fashion', 'fashion-depth')
+REGIMES = ('backprop', 'KD', 'FitNets', 'FSP')
+INITS = {
+    'paper': dict(type='Uniform', layer=['Conv2d', 'Linear'], a=-0.005,
+                  b=0.005, bias=0.),
+    'glorot': dict(type='Xavier', layer=['Conv2d', 'Linear'],
+                   distribution='uniform', bias=0.),
+    'he': dict(type='Kaiming', layer=['Conv2d', 'Linear'], bias=0.),
+}
+CONFIGS = {
+    'mnist': dict(
+        teacher='maxout-teacher_1xb128_mnist.py',
+        backprop='maxout-student-paper_1xb128_mnist.py',
+        KD='fitnets-paper_maxout-teacher-student_1xb128_mnist.py',
+        FitNets='fitnets-paper_maxout-teacher-student_1xb128_mnist.py',
+        FSP='fsp_maxout-teacher-student_1xb128_mnist.py'),
+    'fashion': dict(
+        teacher='maxout-teacher_1xb128_fashion-mnist.py',
+        backprop='maxout-student-paper_1xb128_fashion-mnist.py',
+        KD='kd-paper_maxout-teacher-student_1xb128_fashion-mnist.py',
+        FitNets='fitnets-paper_maxout-teacher-student_1xb128_fashion-mnist'
+        '.py',
+        FSP='fsp_maxout-teacher-student_1xb128_fashion-mnist.py'),
+}
+#: (train, hint validation end, test) sizes; None: the config's.
+SPLITS = {'mnist': (7000, 8000, None), 'fashion': (50000, 60000, None)}
+QUICK_SPLITS = {'mnist': (512, 768, 300), 'fashion': (512, 768, 300)}
+
+
+def parse_seeds(text: str) -> List[int]:
+    """``'5-9'`` -> 5..9, ``'0,2,4-5'`` -> [0, 2, 4, 5]."""
+    seeds: List[int] = []
+    for part in text.split(','):
+        part = part.strip()
+        if not part:
+            continue
+        match = re.fullmatch(r'(\d+)(?:-(\d+))?', part)
+        if not match or (match[2] and int(match[2]) < int(match[1])):
+            raise argparse.ArgumentTypeError(
+                f'seeds must look like 5-9 or 0,2,4-6, but got {text!r}')
+        lo = int(match[1])
+        hi = int(match[2]) if match[2] else lo
+        seeds += [s for s in range(lo, hi + 1) if s not in seeds]
+    if not seeds:
+        raise argparse.ArgumentTypeError(f'no seeds in {text!r}')
+    return seeds
+
+
+def _names(text: str, known: Sequence[str], what: str) -> List[str]:
+    names = [n.strip() for n in text.split(',') if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f'unknown {what} {unknown}; expected some of {",".join(known)}')
+    return names
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--quick', action='store_true',
+                   help='tiny data, 1 seed, caps of 3 epochs (smoke test)')
+    p.add_argument('--only', default=None,
+                   type=lambda t: _names(t, GROUPS, 'groups'),
+                   help=f'groups to run (default all: {",".join(GROUPS)})')
+    p.add_argument('--regimes', default=','.join(REGIMES),
+                   type=lambda t: _names(t, REGIMES, 'regimes'))
+    p.add_argument('--seeds', type=parse_seeds, default=None,
+                   help='e.g. 0-4 or 5-9 or 0,3 (default 0-4; fashion '
+                   'groups: --fashion-seeds)')
+    p.add_argument('--fashion-seeds', type=parse_seeds, default=None,
+                   help='seeds of the fashion groups (default 0-2)')
+    p.add_argument('--inits', default='paper,glorot',
+                   type=lambda t: _names(t, tuple(INITS), 'inits'),
+                   help='student inits of the depth groups')
+    p.add_argument('--depths', default='3,5,7,11')
+    p.add_argument('--fashion-depth', type=int, default=7)
+    p.add_argument('--max-epochs', type=int, default=None,
+                   help='cap of stage 2 / backprop / teacher epochs '
+                   '(default 100, quick 3)')
+    p.add_argument('--hint-cap', type=int, default=None,
+                   help='cap of stage-1 epochs (default 50, quick 2)')
+    p.add_argument('--patience', type=int, default=None,
+                   help='stage-2 plateau patience in epochs (default 10, '
+                   'quick 1)')
+    p.add_argument('--hint-patience', type=int, default=None,
+                   help='stage-1 patience (default 5, quick 1)')
+    p.add_argument('--min-delta', type=float, default=0.1,
+                   help='accuracy points that count as an improvement')
+    p.add_argument('--pass-at', default='mnist=90,fashion=80',
+                   help='accuracy (%%) whose first passing epoch is '
+                   'reported, per dataset')
+    p.add_argument('--no-cache', action='store_true',
+                   help='no TeacherCacheHook in the KD/FitNets/FSP runs')
+    p.add_argument('--workers', type=int, default=2,
+                   help='runs at a time (one torch thread each)')
+    p.add_argument('--data', default='/tmp/fitnets_mnist',
+                   help='MNIST split folder (made if missing)')
+    p.add_argument('--fashion-root',
+                   default='/usr/share/datasets/fashion-mnist')
+    p.add_argument('--out', default=None)
+    p.add_argument('--results', default=None)
+    p.add_argument('--report-only', action='store_true')
+    args = p.parse_args(argv)
+    q = args.quick
+    for key, full, small in (('max_epochs', 100, 3), ('hint_cap', 50, 2),
+                             ('patience', 10, 1), ('hint_patience', 5, 1)):
+        if getattr(args, key) is None:
+            setattr(args, key, small if q else full)
+    if args.only is None:
+        args.only = ['fashion'] if q else list(GROUPS)
+    if args.seeds is None:
+        args.seeds = [0] if q else list(range(5))
+    if args.fashion_seeds is None:
+        args.fashion_seeds = [0] if q else list(range(3))
+    args.depths = [int(d) for d in args.depths.split(',') if d.strip()]
+    args.pass_at = {k: float(v) for k, v in
+                    (kv.split('=') for kv in args.pass_at.split(','))}
+    args.splits = QUICK_SPLITS if q else SPLITS
+    if args.out is None:
+        args.out = os.path.join('work_dirs', 'convergence_study' +
+                                ('_quick' if q else ''))
+    if args.results is None:
+        args.results = args.out if q else os.path.join(
+            REPO, 'benchmarks', 'results')
+    args.out = os.path.abspath(args.out)
+    return args
+
+
+# ---------------------------------------------------------------- configs
+def _dataset(dataset: str, args: argparse.Namespace, start: int,
+             stop: Optional[int], test_mode: bool) -> dict:
+    d = dict(data_root=args.data if dataset == 'mnist' else
+             args.fashion_root, test_mode=test_mode)
+    d['indices'] = None if stop is None else me._Range(start, stop)
+    return d
+
+
+#: mmengine's Config.fromfile resolves `pkg::` bases through pkg_resources,
+#: which is not thread-safe (runs start from several threads).
+_CONFIG_LOCK = threading.Lock()
+
+
+def _hooks(base: str) -> List[dict]:
+    from mmengine.config import Config
+    with _CONFIG_LOCK:
+        cfg = Config.fromfile(base)
+    return [h.to_dict() if hasattr(h, 'to_dict') else dict(h)
+            for h in cfg.get('custom_hooks', [])]
+
+
+def leaf_config(job: dict, args: argparse.Namespace) -> str:
+    """The text of the leaf config of one run."""
+    dataset, regime = job['dataset'], job['regime']
+    base = os.path.join(PAPER_DIR, CONFIGS[dataset][regime])
+    train, hint_end, test = args.splits[dataset]
+    if regime == 'teacher':
+        train = hint_end  # the teacher sees every training image
+    test_set = _dataset(dataset, args, 0, test, True)
+    lines = [
+        f'_base_ = [{base!r}]',
+        f'train_dataloader = dict(dataset={_dataset(dataset, args, 0, train, False)!r})',  # noqa: E501
+        f'val_dataloader = dict(dataset={test_set!r})',
+        f'test_dataloader = dict(dataset={test_set!r})',
+    ]
+    hooks = _hooks(base)
+    distill = regime in ('KD', 'FitNets', 'FSP')
+    if distill:
+        hint = args.hint_cap if regime in ('FitNets', 'FSP') else 0
+        lines.append(f'train_cfg = dict(hint_epochs={hint}, kd_epochs='
+                     f'{args.max_epochs}, val_begin=1, val_interval=1)')
+        lines.append(f'model = dict(teacher_ckpt={job["teacher_ckpt"]!r})')
+        hooks = [h for h in hooks if 'HintValidation' not in h['type']]
+        if hint:
+            hooks.append(dict(
+                type='mmrazor.HintValidationHook', keep_best=True,
+                patience=args.hint_patience,
+                dataloader=dict(
+                    batch_size=500, num_workers=0,
+                    dataset=dict(type='MNIST' if dataset == 'mnist' else
+                                 'FashionMNISTGz',
+                                 pipeline=[dict(type='PackInputs')],
+                                 **_dataset(dataset, args, train, hint_end,
+                                            False)),
+                    sampler=dict(type='DefaultSampler', shuffle=False))))
+        if regime == 'KD' and dataset == 'mnist':
+            lines.append('model.update(hints=[])')
+        if not args.no_cache:
+            hooks.append(dict(type='mmrazor.TeacherCacheHook',
+                              dir=os.path.join(args.out, 'teacher_cache')))
+    else:
+        lines.append(f'train_cfg = dict(max_epochs={args.max_epochs}, '
+                     'val_begin=1, val_interval=1)')
+    hooks.append(dict(type='mmrazor.StageEarlyStoppingHook',
+                      monitor='accuracy/top1', patience=args.patience,
+                      min_delta=args.min_delta))
+    if job.get('depth'):
+        backbone, head = job['backbone'], job['head']
+        arch = (f'dict(backbone=dict(_delete_=True, **{backbone!r}), '
+                f'head=dict(_delete_=True, **{head!r}))')
+        if regime == 'backprop':
+            lines.append(f'model = {arch}')
+        else:
+            lines.append(f'model.update(architecture={arch})')
+        if regime == 'FitNets':
+            pair = dict(
+                student=f'backbone.layers.{job["depth"] // 2}',
+                teacher='backbone.layers.1',
+                regressor=dict(num_pieces=2, act_cfg=None, init_cfg=dict(
+                    type='Uniform', layer='Conv2d', a=-0.05, b=0.05,
+                    bias=0.)),
+                loss=dict(type='HintLoss'))
+            lines.append(f'model.update(hints=[{pair!r}])')
+    lines.append(f'custom_hooks = {hooks!r}')
+    for split in ('train', 'val', 'test'):
+        lines.append(f'{split}_dataloader.update(num_workers=0, '
+                     'persistent_workers=False)')
+    lines.append('default_hooks = dict(checkpoint=dict(interval=1, '
+                 'save_last=True, save_best=None, max_keep_ckpts=1), '
+                 'logger=dict(interval=100))')
+    return '\n'.join(lines) + '\n'
+
+
+# ------------------------------------------------------------------- runs
+def parse_log(log: str) -> Dict[str, object]:
+    """The curve (epoch, test accuracy), stage-1 epochs used and epochs."""
+    curve = [(int(e), float(a)) for e, a in re.findall(
+        r'Epoch\(val\) \[(\d+)\]\[\d+/\d+\]\s+accuracy/top1: ([\d.]+)', log)]
+    if not curve:
+        raise RuntimeError('no validation accuracy in the log:\n' +
+                           log[-3000:])
+    stopped = re.findall(r'Stage 1 stopped early after (\d+) of', log)
+    stages = re.findall(r'FitNets stage 2 \(kd\) from epoch (\d+)', log)
+    hint = int(stopped[-1]) if stopped else (
+        int(stages[-1]) - 1 if stages else 0)
+    return dict(curve=curve, hint_epochs=hint, epochs=curve[-1][0],
+                accuracy=curve[-1][1], best=max(a for _, a in curve))
+
+
+def run_job(job: dict, args: argparse.Namespace) -> dict:
+    """Train one run (resuming an unfinished one), or read its result."""
+    result_path = os.path.join(args.out, 'runs', job['name'] + '.json')
+    if os.path.isfile(result_path):
+        with open(result_path) as f:
+            return json.load(f)
+    work_dir = os.path.join(args.out, job['name'])
+    os.makedirs(work_dir, exist_ok=True)
+    leaf = os.path.join(args.out, 'leaves', job['name'] + '.py')
+    os.makedirs(os.path.dirname(leaf), exist_ok=True)
+    with open(leaf, 'w') as f:
+        f.write(leaf_config(job, args))
+    cmd = [sys.executable, os.path.join(REPO, 'tools', 'train.py'), leaf,
+           '--work-dir', work_dir, '--cfg-options',
+           f'randomness.seed={job["seed"]}']
+    if os.path.isfile(os.path.join(work_dir, 'last_checkpoint')):
+        cmd.insert(4, '--resume')
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               PYTHONWARNINGS='ignore')
+    t0 = time.time()
+    out_log = os.path.join(work_dir, 'train_output.log')
+    with open(out_log, 'a') as f:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=f,
+                                stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.time() - t0
+    with open(out_log) as f:
+        log = f.read()
+    if status != 0:
+        raise RuntimeError(f'{job["name"]} failed ({status}):\n' +
+                           log[-4000:])
+    result = {k: v for k, v in job.items() if k not in ('backbone', 'head')}
+    result.update(parse_log(log), wall=wall,
+                  cpu=usage.ru_utime + usage.ru_stime,
+                  command=' '.join(['python'] + cmd[1:]).replace(
+                      REPO + os.sep, ''))
+    os.makedirs(os.path.dirname(result_path), exist_ok=True)
+    with open(result_path, 'w') as f:
+        json.dump(result, f, indent=1)
+    print(f'{job["name"]}: {result["accuracy"]:.2f} % after '
+          f'{result["epochs"]} epochs ({result["hint_epochs"]} hint), '
+          f'{result["cpu"] / 3600:.2f} core-h', flush=True)
+    return result
+
+
+def make_jobs(args: argparse.Namespace) -> Tuple[List[dict], List[dict]]:
+    """The teacher jobs and the student jobs of the chosen groups."""
+    teachers, jobs = {}, []
+    for group in args.only:
+        dataset = 'fashion' if group.startswith('fashion') else 'mnist'
+        if dataset not in teachers:
+            teachers[dataset] = dict(name=f'{dataset}_teacher',
+                                     group='teacher', dataset=dataset,
+                                     regime='teacher', seed=0, init='config',
+                                     depth=None)
+        ckpt = os.path.join(args.out, f'{dataset}_teacher')
+        seeds = args.fashion_seeds if dataset == 'fashion' else args.seeds
+        common = dict(group=group, dataset=dataset, teacher_ckpt=ckpt)
+        if group in ('table4', 'fashion'):
+            regimes = [r for r in args.regimes
+                       if group == 'fashion' or r != 'FSP']
+            jobs += [dict(common, name=f'{group}_{r}_s{s}', regime=r, seed=s,
+                          init='paper', depth=None)
+                     for s in seeds for r in regimes]
+            continue
+        depths = args.depths if group == 'depth' else [args.fashion_depth]
+        for depth in depths:
+            for init in args.inits:
+                backbone, head, width, mult = me.depth_student(
+                    depth, _budget())
+                backbone['init_cfg'] = head['init_cfg'] = INITS[init]
+                jobs += [dict(common, name=f'{group}{depth}_{init}_{r}_s{s}',
+                              regime=r, seed=s, init=init, depth=depth,
+                              width=width, mult=mult, backbone=backbone,
+                              head=head)
+                         for s in seeds for r in args.regimes if r != 'FSP']
+    return list(teachers.values()), jobs
+
+
+def _budget() -> int:
+    """Multiplications of the paper's thin deep MNIST student."""
+    import fitnets_mm  # noqa: F401
+    from mmpretrain.registry import MODELS
+    from fitnets_mm.models.utils.complexity import count_mult
+    return count_mult(MODELS.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='FitNetMNIST', arch='student'), neck=None,
+        head=dict(type='LinearClsHead', num_classes=10, in_channels=108))),
+        (1, 28, 28))
+
+
+def teacher_checkpoint(work_dir: str) -> str:
+    """The last checkpoint of a finished teacher run."""
+    with open(os.path.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def run_all(teachers: List[dict], jobs: List[dict],
+            args: argparse.Namespace) -> Tuple[List[dict], List[dict]]:
+    """Run (or read back) the teachers, then the students that need them;
+    backprop students run beside the teachers."""
+    done = lambda j: os.path.isfile(  # noqa: E731
+        os.path.join(args.out, 'runs', j['name'] + '.json'))
+    if args.report_only:
+        return ([run_job(t, args) for t in teachers if done(t)],
+                [run_job(j, args) for j in jobs if done(j)])
+    with ThreadPoolExecutor(max(1, args.workers)) as pool:
+        futures = {t['dataset']: pool.submit(run_job, t, args)
+                   for t in teachers}
+
+        def student(job: dict) -> dict:
+            if job['regime'] != 'backprop':
+                futures[job['dataset']].result()
+                job = dict(job, teacher_ckpt=teacher_checkpoint(
+                    job['teacher_ckpt']))
+            return run_job(job, args)
+
+        order = sorted(jobs, key=lambda j: j['regime'] != 'backprop')
+        results = [pool.submit(student, j) for j in order]
+        return ([futures[t['dataset']].result() for t in teachers],
+                [f.result() for f in results])
+
+
+# ---------------------------------------------------------------- reports
+def first_pass(curve: Sequence[Sequence[float]], level: float
+               ) -> Optional[int]:
+    """The first epoch whose accuracy reaches ``level``, or None."""
+    return next((int(e) for e, a in curve if a >= level), None)
+
+
+def group_table(rows: List[dict], level: float) -> str:
+    """Per regime: final and best accuracy, epochs, stage-1 epochs, first
+    epoch at ``level`` per seed; then paired differences."""
+    regimes = [r for r in REGIMES + ('teacher', )
+               if any(x['regime'] == r for x in rows)]
+    out = [f'| regime | final acc % (mean ± std) | best acc % | epochs '
+           f'(stage 1) per seed | first epoch ≥ {level:g} % per seed | '
+           'seeds | core-h / run |', '|---|---:|---:|---|---|---:|---:|']
+    by = {r: sorted((x for x in rows if x['regime'] == r),
+                    key=lambda x: x['seed']) for r in regimes}
+    for regime in regimes:
+        xs = by[regime]
+        mean, std, _ = me.mean_ci([x['accuracy'] for x in xs])
+        best, _, _ = me.mean_ci([x['best'] for x in xs])
+        epochs = ', '.join(f'{x["epochs"]} ({x["hint_epochs"]})'
+                           for x in xs)
+        passes = ', '.join(str(first_pass(x['curve'], level) or '-')
+                           for x in xs)
+        cpu = statistics.fmean(x['cpu'] for x in xs) / 3600
+        spread = f'{mean:.2f} ± {std:.2f}' if len(xs) > 1 else f'{mean:.2f}'
+        out.append(f'| {regime} | {spread} | {best:.2f} | {epochs} | '
+                   f'{passes} | {", ".join(str(x["seed"]) for x in xs)} '
+                   f'| {cpu:.2f} |')
+    pairs = [(a, b) for a, b in (('FitNets', 'backprop'), ('FitNets', 'KD'),
+                                 ('KD', 'backprop'), ('FSP', 'backprop'),
+                                 ('FitNets', 'FSP'))
+             if a in by and b in by]
+    if pairs:
+        out += ['', '| paired difference (final acc, points) | mean | '
+                '95 % CI | seeds |', '|---|---:|---:|---:|']
+    for a, b in pairs:
+        acc_b = {x['seed']: x['accuracy'] for x in by[b]}
+        diffs = [x['accuracy'] - acc_b[x['seed']] for x in by[a]
+                 if x['seed'] in acc_b]
+        mean, _, ci = me.mean_ci(diffs)
+        interval = f'[{mean - ci:+.2f}, {mean + ci:+.2f}]' \
+            if len(diffs) > 1 else '-'
+        out.append(f'| {a} − {b} | {mean:+.2f} | {interval} '
+                   f'| {len(diffs)} |')
+    return '\n'.join(out)
+
+
+def plot_curves(rows: List[dict], path: str, title: str) -> None:
+    """Test accuracy per epoch: one thin line per run, per regime."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    colors = dict(zip(REGIMES + ('teacher', ),
+                      ('C0', 'C1', 'C2', 'C3', 'k')))
+    seen = set()
+    for x in sorted(rows, key=lambda x: (x['regime'], x['seed'])):
+        label = None if x['regime'] in seen else x['regime']
+        seen.add(x['regime'])
+        ax.plot(*zip(*x['curve']), color=colors[x['regime']], lw=1,
+                alpha=0.8, label=label)
+        if x['hint_epochs']:
+            ax.axvline(x['hint_epochs'] + 0.5, color=colors[x['regime']],
+                       lw=0.5, ls=':')
+    ax.set_xlabel('epoch (dotted: end of stage 1)')
+    ax.set_ylabel('test accuracy (%)')
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_depth(rows: List[dict], path: str, title: str) -> None:
+    """Final accuracy against depth, mean ± std over seeds, per regime and
+    init."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for (regime, init), style in zip(
+            sorted({(x['regime'], x['init']) for x in rows}),
+            [(c, ls) for c in ('C0', 'C1', 'C2') for ls in ('-', '--', ':')]):
+        pts = []
+        for depth in sorted({x['depth'] for x in rows}):
+            accs = [x['accuracy'] for x in rows if x['depth'] == depth
+                    and x['regime'] == regime and x['init'] == init]
+            if accs:
+                mean, std, _ = me.mean_ci(accs)
+                pts.append((depth, mean, 0 if math.isnan(std) else std))
+        ax.errorbar([p[0] for p in pts], [p[1] for p in pts],
+                    yerr=[p[2] for p in pts], capsize=3, marker='o',
+                    color={'backprop': 'C0', 'KD': 'C1',
+                           'FitNets': 'C2'}[regime],
+                    ls='-' if init == 'paper' else '--',
+                    label=f'{regime}, {init} init')
+    ax.set_xlabel('conv layers (thin maxout student, ~fixed mult.)')
+    ax.set_ylabel('final test accuracy (%), mean ± std')
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def report(teachers: List[dict], results: List[dict],
+           args: argparse.Namespace, cmd: str) -> str:
+    """Write the markdown report, the curves and the depth plots."""
+    os.makedirs(args.results, exist_ok=True)
+    core_h = sum(x['cpu'] for x in teachers + results) / 3600
+    text = [
+        '# Convergence study (curves, plateaus, paired CIs)', '',
+        f'Command: `{cmd}`. Each run: `tools/train.py` on its leaf config '
+        f'(`{os.path.relpath(args.out, REPO)}/leaves/NAME.py`, command in '
+        f'`runs/NAME.json`). Stage 1 until the validation stage-1 loss has '
+        f'not improved for {args.hint_patience} epochs (cap '
+        f'{args.hint_cap}); stage 2, backprop and teachers until test '
+        f'accuracy has not improved by {args.min_delta} points for '
+        f'{args.patience} epochs (cap {args.max_epochs}). Teacher cache: '
+        f'{"off" if args.no_cache else "on"}. Total: {core_h:.2f} '
+        f'core-hours over {len(teachers) + len(results)} saved runs.', '']
+    for t in teachers:
+        text.append(f'Teacher ({t["dataset"]}): {t["accuracy"]:.2f} % after '
+                    f'{t["epochs"]} epochs (best {t["best"]:.2f} %).')
+    for group in GROUPS:
+        rows = [x for x in results if x['group'] == group]
+        if not rows:
+            continue
+        dataset = rows[0]['dataset']
+        level = args.pass_at.get(dataset, 90.0)
+        text += ['', f'## {group}', '']
+        keys = sorted({(x.get('depth'), x['init']) for x in rows},
+                      key=lambda k: (k[0] or 0, k[1]))
+        for depth, init in keys:
+            sub = [x for x in rows if x.get('depth') == depth
+                   and x['init'] == init]
+            name = f'{group}' + (f'_d{depth}_{init}' if depth else '')
+            text += [f'### {name}' + (f' ({sub[0]["width"]} channels, '
+                                     f'{sub[0]["mult"] / 1e6:.2f}M mult.)'
+                                     if depth else ''), '',
+                     group_table(sub, level), '',
+                     f'![curves]({name}_curves.png)', '']
+            plot_curves(sub, os.path.join(args.results,
+                                          f'{name}_curves.png'),
+                        f'{dataset}: {name}')
+        if group.endswith('depth'):
+            plot_depth(rows, os.path.join(args.results, f'{group}.png'),
+                       f'{dataset}: final accuracy vs depth')
+            text += [f'![accuracy vs depth]({group}.png)', '']
+    text += ['', 'Machine:', '', '```', me.machine_info(), '```', '']
+    out = '\n'.join(text)
+    with open(os.path.join(args.results, 'convergence_study.md'), 'w') as f:
+        f.write(out)
+    with open(os.path.join(args.results, 'convergence_study.json'),
+              'w') as f:
+        json.dump(dict(teachers=teachers, runs=results,
+                       core_hours=core_h), f, indent=1)
+    return out
+
+
+def main(argv: Optional[Sequence[str]] = None) -> str:
+    args = parse_args(argv)
+    if any(g in ('table4', 'depth') for g in args.only) and \
+            not os.path.isfile(os.path.join(args.data,
+                                            'train-images-idx3-ubyte')):
+        subprocess.run([sys.executable, me.MAKE_SPLIT, args.data],
+                       check=True)
+    teachers, jobs = make_jobs(args)
+    print(f'{len(teachers)} teacher(s), {len(jobs)} student runs, '
+          f'{args.workers} at a time', flush=True)
+    teachers, results = run_all(teachers, jobs, args)
+    cmd = 'python benchmarks/convergence_study.py ' + ' '.join(
+        sys.argv[1:] if argv is None else argv)
+    out = report(teachers, results, args, cmd)
+    print(out, flush=True)
+    return out
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,178 @@
+"""benchmarks/convergence_study.py: seed ranges, leaf configs that stop on
+plateaus, curves parsed from the Runner's log, reports with paired CIs and
+plots, and (slow) its quick mode end to end, resumable."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from utils.benchmarks import load_benchmark
+
+load_benchmark('mnist_evidence')  # imported by name by the study
+study = load_benchmark('convergence_study')
+FASHION = '/usr/share/datasets/fashion-mnist'
+
+
+@pytest.mark.parametrize('text,seeds', [
+    ('5-9', [5, 6, 7, 8, 9]), ('0,2,4-6', [0, 2, 4, 5, 6]), ('3', [3]),
+    ('1-2,2', [1, 2])])
+def test_seed_ranges(text, seeds):
+    assert study.parse_seeds(text) == seeds
+    assert study.parse_args(['--seeds', text]).seeds == seeds
+
+
+@pytest.mark.parametrize('text', ['9-5', 'a', '1-', ''])
+def test_bad_seed_ranges(text):
+    import argparse
+    with pytest.raises(argparse.ArgumentTypeError):
+        study.parse_seeds(text)
+
+
+def _job(regime, **kw):
+    job = dict(name=f'fashion_{regime}_s0', group='fashion',
+               dataset='fashion', regime=regime, seed=0, init='paper',
+               depth=None, teacher_ckpt='/t/epoch_3.pth')
+    job.update(kw)
+    return job
+
+
+def test_fitnets_leaf_stops_stage1_and_stage2_on_plateaus(tmp_path):
+    args = study.parse_args(['--out', str(tmp_path), '--hint-cap', '7',
+                             '--hint-patience', '3', '--patience', '4',
+                             '--max-epochs', '40'])
+    text = study.leaf_config(_job('FitNets'), args)
+    assert 'fitnets-paper_maxout-teacher-student_1xb128_fashion-mnist.py' \
+        in text
+    assert 'train_cfg = dict(hint_epochs=7, kd_epochs=40, val_begin=1, ' \
+        'val_interval=1)' in text
+    assert "'patience': 3" in text and 'list(range(50000, 60000))' in text
+    assert "'type': 'mmrazor.StageEarlyStoppingHook', 'monitor': " \
+        "'accuracy/top1', 'patience': 4" in text
+    assert "'type': 'mmrazor.TeacherCacheHook'" in text
+    assert "teacher_ckpt='/t/epoch_3.pth'" in text
+    # the config's own hooks are kept
+    for hook in ('LossWeightScheduleHook', 'MaxNormHook',
+                 'FiniteWeightsGuardHook'):
+        assert hook in text
+    # the leaf builds
+    from mmengine.config import Config
+    path = tmp_path / 'leaf.py'
+    path.write_text(text)
+    cfg = Config.fromfile(str(path))
+    assert [h['type'].rpartition('.')[2] for h in cfg.custom_hooks] == [
+        'LossWeightScheduleHook', 'MaxNormHook', 'FiniteWeightsGuardHook',
+        'HintValidationHook', 'TeacherCacheHook', 'StageEarlyStoppingHook']
+    no_cache = study.parse_args(['--out', str(tmp_path), '--no-cache'])
+    assert 'TeacherCacheHook' not in study.leaf_config(_job('KD'), no_cache)
+
+
+def test_depth_leaf_sets_the_student_init(tmp_path):
+    args = study.parse_args(['--out', str(tmp_path), '--only', 'depth',
+                             '--depths', '5', '--inits', 'paper,glorot',
+                             '--regimes', 'backprop,FitNets',
+                             '--seeds', '3-4'])
+    teachers, jobs = study.make_jobs(args)
+    assert [t['name'] for t in teachers] == ['mnist_teacher']
+    assert sorted(j['name'] for j in jobs) == sorted(
+        f'depth5_{i}_{r}_s{s}' for i in ('paper', 'glorot')
+        for r in ('backprop', 'FitNets') for s in (3, 4))
+    glorot = next(j for j in jobs if j['init'] == 'glorot')
+    paper = next(j for j in jobs if j['init'] == 'paper')
+    assert glorot['backbone']['init_cfg']['type'] == 'Xavier'
+    assert paper['backbone']['init_cfg']['type'] == 'Uniform'
+    # the same network otherwise
+    strip = lambda b: {k: v for k, v in b.items() if k != 'init_cfg'}  # noqa
+    assert strip(glorot['backbone']) == strip(paper['backbone'])
+    fitnets = next(j for j in jobs if j['init'] == 'glorot'
+                   and j['regime'] == 'FitNets')
+    text = study.leaf_config(dict(fitnets, teacher_ckpt='x.pth'), args)
+    assert "'type': 'Xavier'" in text and 'backbone.layers.2' in text
+
+
+LOG = """
+12/02 - Epoch(val) [1][4/4]    accuracy/top1: 10.0000  data_time: 0.1
+12/02 - Epoch(val) [2][4/4]    accuracy/top1: 11.0000  data_time: 0.1
+12/02 - Stage 1 stopped early after 2 of 50 hint epochs: the validation
+12/02 - FitNets stage 2 (kd) from epoch 3: stage epochs 3-12 of 12.
+12/02 - Epoch(val) [3][4/4]    accuracy/top1: 70.5000  data_time: 0.1
+12/02 - Epoch(val) [4][4/4]    accuracy/top1: 81.2500  data_time: 0.1
+12/02 - Epoch(val) [5][4/4]    accuracy/top1: 80.0000  data_time: 0.1
+"""
+
+
+def test_parse_log_reads_the_curve_and_stage1_epochs():
+    parsed = study.parse_log(LOG)
+    assert parsed['curve'] == [(1, 10.0), (2, 11.0), (3, 70.5), (4, 81.25),
+                               (5, 80.0)]
+    assert parsed['hint_epochs'] == 2 and parsed['epochs'] == 5
+    assert parsed['accuracy'] == 80.0 and parsed['best'] == 81.25
+    assert study.first_pass(parsed['curve'], 80) == 4
+    assert study.first_pass(parsed['curve'], 90) is None
+
+
+def _run(regime, seed, acc, group='fashion', **kw):
+    curve = [(e, acc - 10 + e) for e in range(1, 11)]
+    return dict(name=f'{group}_{regime}_s{seed}', group=group,
+                dataset='fashion', regime=regime, seed=seed, init='paper',
+                depth=None, curve=curve, accuracy=curve[-1][1],
+                best=curve[-1][1], epochs=10, hint_epochs=0, cpu=3600.,
+                wall=10., command='python tools/train.py x', **kw)
+
+
+def test_report_tables_ci_and_plots(tmp_path):
+    args = study.parse_args(['--out', str(tmp_path), '--results',
+                             str(tmp_path / 'res')])
+    runs = [_run('backprop', s, 80 + s) for s in range(3)] + \
+        [_run('FitNets', s, 85 + 2 * s) for s in range(3)]
+    runs += [dict(_run(r, s, 70 + 5 * d + s, group='fashion-depth'),
+                  depth=d, width=16, mult=5e6, init=i,
+                  name=f'fashion-depth{d}_{i}_{r}_s{s}')
+             for d in (5, 7) for i in ('paper', 'glorot')
+             for r in ('backprop', 'KD', 'FitNets') for s in range(2)]
+    teacher = dict(_run('teacher', 0, 90), dataset='fashion')
+    text = study.report([teacher], runs, args, 'python x')
+    # FitNets - backprop per seed: 5, 6, 7 -> mean 6, CI 4.30 * 1 / sqrt 3
+    assert '| FitNets − backprop | +6.00 | [+3.52, +8.48] | 3 |' in text
+    # first epoch >= 80 %: curves 71..80, 72..81, 73..82
+    assert '| backprop | 81.00 ± 1.00 | 81.00 | 10 (0), 10 (0), 10 (0) | ' \
+        '10, 9, 8 | 0, 1, 2 | 1.00 |' in text
+    assert 'Total: 31.00 core-hours over 31 saved runs.' in text
+    res = tmp_path / 'res'
+    for png in ('fashion_curves.png', 'fashion-depth.png',
+                'fashion-depth_d5_glorot_curves.png'):
+        assert (res / png).stat().st_size > 5000
+    saved = json.loads((res / 'convergence_study.json').read_text())
+    assert saved['core_hours'] == pytest.approx(31.0)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir(FASHION),
+                    reason='apt-get install dataset-fashion-mnist')
+def test_quick_mode_runs_and_resumes(tmp_path):
+    cmd = [sys.executable, str(study.REPO) + '/benchmarks/'
+           'convergence_study.py', '--quick', '--out', str(tmp_path)]
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                         timeout=1800)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    runs = {p.stem: json.loads(p.read_text())
+            for p in (tmp_path / 'runs').glob('*.json')}
+    assert sorted(runs) == sorted(
+        ['fashion_teacher'] + [f'fashion_{r}_s0' for r in
+                               ('backprop', 'KD', 'FitNets', 'FSP')])
+    for name, run in runs.items():
+        assert 1 <= len(run['curve']) <= run['epochs']
+        assert all(0 <= a <= 100 for _, a in run['curve'])
+        assert run['cpu'] > 0 and 'tools/train.py' in run['command']
+    assert 1 <= runs['fashion_FitNets_s0']['hint_epochs'] <= 2
+    report = (tmp_path / 'convergence_study.md').read_text()
+    assert '| FitNets − backprop |' in report
+    assert (tmp_path / 'fashion_curves.png').is_file()
+    # a second call reads every run back: nothing is trained
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                           timeout=600)
+    assert again.returncode == 0
+    assert 'core-h' not in again.stdout.split('student runs')[1].split(
+        '# Convergence')[0]
