@@ -91,5 +91,5 @@ def test_fitnets_stage1_stops_early():
     hook, = [h for h in cfg.custom_hooks if 'HintValidation' in h.type]
     assert hook.patience == 5 and hook.keep_best
     assert cfg.train_cfg.hint_epochs == 50  # the cap
-    assert hook.dataloader.dataset.indices == list(range(50000, 60000))
-    assert cfg.train_dataloader.dataset.indices == list(range(50000))
+    assert list(hook.dataloader.dataset.indices) == list(range(50000, 60000))
+    assert list(cfg.train_dataloader.dataset.indices) == list(range(50000))

@@ -24,7 +24,7 @@ hint_val_dataloader = dict(
     batch_size=500,
     num_workers=2,
     dataset=dict(
-        indices=list(range(50000, 60000)),
+        indices=range(50000, 60000),
         pipeline=[dict(type='PackInputs')],
         test_mode=False,
         **_data),
@@ -55,5 +55,4 @@ custom_hooks = [
         keep_best=True,
         patience=5,
         dataloader=hint_val_dataloader),
-    dict(type='mmrazor.FiniteWeightsGuardHook'),
 ]
