@@ -84,7 +84,7 @@ def leaf(kind: str, images: Optional[int], validate: bool,
     """The leaf config of one timing run."""
     data = f"dict(data_root={args.data_root!r}"
     if images is not None:
-        data += f', indices=list(range({images}))'
+        data += f', indices=range({images})'
     lines = [f"_base_ = [{os.path.join(PAPER, CONFIGS[kind])!r}]",
              f'train_dataloader = dict(dataset={data}), num_workers=0, '
              'persistent_workers=False)',
@@ -111,8 +111,8 @@ def leaf(kind: str, images: Optional[int], validate: bool,
         lines.append(
             'hint_val_dataloader = dict(batch_size=500, num_workers=0, '
             f'dataset=dict(type="FashionMNISTGz", data_root='
-            f'{args.data_root!r}, test_mode=False, indices=list(range('
-            f'50000, {stop})), pipeline=[dict(type="PackInputs")]), '
+            f'{args.data_root!r}, test_mode=False, indices=range('
+            f'50000, {stop}), pipeline=[dict(type="PackInputs")]), '
             'sampler=dict(type="DefaultSampler", shuffle=False))')
         lines.append(
             'custom_hooks = [dict(type="mmrazor.MaxNormHook", rules=['

@@ -26,7 +26,7 @@ def test_kd_cached_leaf_is_one_stage2_epoch_with_the_cache(tmp_path):
     cfg = _cfg(tmp_path, 'kd-cached', 1000)
     assert cfg.train_cfg.hint_epochs == 0 and cfg.train_cfg.kd_epochs == 1
     assert cfg.train_cfg.val_begin == 1000  # no validation
-    assert cfg.train_dataloader.dataset.indices == list(range(1000))
+    assert list(cfg.train_dataloader.dataset.indices) == list(range(1000))
     assert [h.type for h in cfg.custom_hooks] == ['mmrazor.TeacherCacheHook']
     assert cfg.model.teacher_ckpt is None and cfg.randomness.seed == 0
 
@@ -35,12 +35,12 @@ def test_hint_leaf_validates_in_the_full_runs_proportion(tmp_path):
     cfg = _cfg(tmp_path, 'hint', 10000)
     assert cfg.train_cfg.hint_epochs == 1 and cfg.train_cfg.kd_epochs == 0
     hook, = [h for h in cfg.custom_hooks if 'HintValidation' in h.type]
-    assert hook.dataloader.dataset.indices == list(range(50000, 52000))
+    assert list(hook.dataloader.dataset.indices) == list(range(50000, 52000))
     full = _cfg(tmp_path, 'hint', None)
     hook, = [h for h in full.custom_hooks if 'HintValidation' in h.type]
-    assert hook.dataloader.dataset.indices == list(range(50000, 60000))
+    assert list(hook.dataloader.dataset.indices) == list(range(50000, 60000))
     assert 'indices' not in full.train_dataloader.dataset or \
-        full.train_dataloader.dataset.indices == list(range(50000))
+        list(full.train_dataloader.dataset.indices) == list(range(50000))
 
 
 def test_val_and_channels_last_leaves(tmp_path):
