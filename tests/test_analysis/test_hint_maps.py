@@ -24,9 +24,17 @@ def _classifier(width: int) -> dict:
 @pytest.fixture(scope='module')
 def algorithm() -> torch.nn.Module:
     """A tiny FitNetsDistill: width-4 student, width-8 teacher, 16 x 16."""
+    from mmengine.registry import DefaultScope
     from mmrazor.registry import MODELS
-    init_default_scope('mmpretrain')
+
+    # A module-scoped fixture runs before the suite's per-test scope reset:
+    # leave no default scope behind for later test files.
     torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return _build_algorithm(MODELS)
+
+
+def _build_algorithm(MODELS: object) -> torch.nn.Module:
     return MODELS.build(
         dict(
             _scope_='mmrazor',
