@@ -46,6 +46,7 @@ def _run(args: List[str]) -> subprocess.CompletedProcess:
 
 def test_cal_train_time_and_get_flops_as_documented() -> None:
     times, flops, _, _ = _tool_commands()
+    assert flops[2:] == ['configs/fitnet_cifar10.py', '--stage1']
     assert times[2] == 'cal_train_time'
     assert times[3] == 'work_dirs/fitnet_cifar10/*/vis_data/scalars.json'
     proc = _run(times[1:3] + [str(SCALARS)])

@@ -107,6 +107,14 @@ def test_documented_mim_commands(tmp_path: Path) -> None:
         assert (REPO_ROOT / 'fitnets_mm' / '.mim' / command[3]).is_file()
         assert command[4] == option
     assert test[5] == train[5] + '/epoch_240.pth'
+    # notes/mim.md shows the same commands, and mim download with the
+    # options of test_mim_download below.
+    *same, download = commands(doc_block('mim-notes'))
+    assert [shlex.split(c) for c in same] == [listing, search, train, test]
+    assert shlex.split(download) == [
+        'mim', 'download', 'fitnets_mm', '--config', 'CONFIG_ID', '--dest',
+        'checkpoints'
+    ]
 
 
 @pytest.mark.slow
