@@ -2,7 +2,7 @@
 
 Build it with ``sphinx-build -W -b html docs/en docs/en/_build/html``;
 ``-W`` turns every warning into an error, as CI does
-(``tests/test_packaging/test_docs_build.py``).
+(``tests/test_docs/test_docs_build.py``).
 """
 import os
 import sys

@@ -8,7 +8,6 @@ argument parser and, for ``tools/train.py``, to its config merge: a flag
 or a config key that the documentation names and the script no longer
 takes fails here.
 """
-import ast
 import os
 import runpy
 import shlex
@@ -20,6 +19,7 @@ from typing import List
 import pytest
 from utils.benchmarks import load_benchmark
 from utils.doc_blocks import commands, doc_block
+from utils.setup_py import setup_value
 
 from conftest import REPO_ROOT
 
@@ -39,11 +39,7 @@ def _parse(command: List[str],
 
 
 def _extras() -> dict:
-    tree = ast.parse((REPO_ROOT / 'setup.py').read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == 'extras_require':
-            return ast.literal_eval(node.value)
-    raise AssertionError('setup.py has no literal extras_require')
+    return setup_value('extras_require')
 
 
 def test_data_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,6 +93,29 @@ def test_compile_on_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     compile_test = (REPO_ROOT / 'tests' / 'test_e2e' /
                     'test_compile.py').read_text()
     assert 'layout_optimization' in compile_test
+
+
+def test_startup_hook_cost() -> None:
+    """compat_layout.md's measurement, run with 3 interpreters instead of
+    21 (the older checkout: this one): the hook imports only itself."""
+    import json
+    this, older = _args(doc_block('startup-hook-cost'))
+    assert this[:4] == ['python', 'benchmarks/startup_hook_cost.py',
+                        '--repeat', '21']
+    assert older[4:] == ['--source', 'OLD_CHECKOUT']
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    for command in (this, older):
+        args = command[1:3] + ['3'] + [
+            str(REPO_ROOT) if word == 'OLD_CHECKOUT' else word
+            for word in command[4:]
+        ]
+        proc = subprocess.run([sys.executable, *args], cwd=REPO_ROOT,
+                              env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        result = json.loads(proc.stdout)
+        assert result['imported'] == ['fitnets_mm_startup'], result
+        assert result['hook_ms'] > 0
 
 
 def test_mmrazor_config_is_the_tested_copy(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ run the ``mim`` command itself, as a user types it.
 """
 import os
 import os.path as osp
+import shlex
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from typing import Dict, List
 
 import pytest
 import yaml
+from utils.doc_blocks import commands, doc_block
 
 from fitnets_mm.compat.mim_editable import editable_path
 
@@ -84,6 +86,35 @@ def test_mim_search_reads_the_model_index(tmp_path: Path) -> None:
     shown = [line.split(':', 1)[1].strip() for line in
              proc.stdout.splitlines() if line.startswith('config id:')]
     assert sorted(shown) == sorted(names)
+
+
+def test_documented_mim_commands(tmp_path: Path) -> None:
+    """get_started.md's block: ``mim list`` and ``mim search`` as written;
+    ``mim train`` / ``mim test`` name a config of the package's ``.mim``
+    and the options the one-epoch run below passes."""
+    listing, search, train, test = [
+        shlex.split(c) for c in commands(doc_block('mim-commands'))
+    ]
+    assert listing == ['mim', 'list'] and search[:2] == ['mim', 'search']
+    proc = _mim(listing[1:], tmp_path)
+    assert proc.returncode == 0 and _row(proc.stdout), proc.stdout
+    proc = _mim(search[1:], tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert 'config id:' in proc.stdout
+    for command, verb, option in ((train, 'train', '--work-dir'),
+                                  (test, 'test', '--checkpoint')):
+        assert command[:3] == ['mim', verb, 'fitnets_mm'], command
+        assert (REPO_ROOT / 'fitnets_mm' / '.mim' / command[3]).is_file()
+        assert command[4] == option
+    assert test[5] == train[5] + '/epoch_240.pth'
+    # notes/mim.md shows the same commands, and mim download with the
+    # options of test_mim_download below.
+    *same, download = commands(doc_block('mim-notes'))
+    assert [shlex.split(c) for c in same] == [listing, search, train, test]
+    assert shlex.split(download) == [
+        'mim', 'download', 'fitnets_mm', '--config', 'CONFIG_ID', '--dest',
+        'checkpoints'
+    ]
 
 
 @pytest.mark.slow

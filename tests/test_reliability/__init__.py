@@ -1,1 +1,1 @@
-"""Reliability tests: the guarantees of docs/guarantees.md."""
+"""Reliability tests: the guarantees of docs/en/guarantees.md."""

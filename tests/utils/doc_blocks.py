@@ -8,7 +8,7 @@ carries a marker on the line just above or just below it::
 A block with an id is read by its tests with :func:`doc_block`, so they run
 the documented text itself; a block without one must be matched command by
 command by the named files (see :func:`command_signature`).
-``tests/test_packaging/test_doc_commands.py`` enforces both.
+``tests/test_docs/test_doc_commands.py`` enforces both.
 """
 import re
 import shlex

@@ -59,7 +59,7 @@ SLOW_TESTS: Dict[str, Union[str, FrozenSet[str]]] = {
     'tests/test_compat/test_weights_only_load.py': frozenset({
         'test_plain_weights_only_load_is_refused_with_the_fix_off',
     }),
-    'tests/test_compat/test_safe_checkpoint.py': frozenset({
+    'tests/test_fileio/test_safe_checkpoint.py': frozenset({
         'test_plain_torch_load_reads_runner_checkpoint',
     }),
 }
