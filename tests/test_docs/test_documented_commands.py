@@ -63,8 +63,49 @@ def test_step_speed(monkeypatch: pytest.MonkeyPatch) -> None:
     install, run = _args(doc_block('step-speed'))
     assert install == ['pip', 'install', '-e', '.[benchmark]']
     assert any(r.startswith('torchdistill') for r in _extras()['benchmark'])
+    step_speed = load_benchmark('step_speed')
+    monkeypatch.setattr(step_speed, 'torchdistill_available', lambda: True)
     args = _parse(run, monkeypatch)
-    assert (args.steps, args.warmup, args.compile) == (4, 2, True)
+    assert (args.batch, args.steps, args.warmup) == (128, 3, 1)
+    assert set(args.variants.split(',')) <= set(step_speed.LABELS)
+
+
+def test_stage_efficiency(monkeypatch: pytest.MonkeyPatch) -> None:
+    (command, ) = _args(doc_block('stage-efficiency'))
+    args = _parse(command, monkeypatch)
+    assert (args.batch, args.rounds, args.per_layer) == (128, 3, True)
+    assert args.variants == 'stage1_nchw'
+
+
+def test_time_to_student(monkeypatch: pytest.MonkeyPatch) -> None:
+    full, short, quick = _args(doc_block('time-to-student'))
+    assert _parse(full, monkeypatch).data == 'data/mnist'
+    args = _parse(short, monkeypatch)
+    assert (args.epochs, args.hint_epochs) == (4, 1)
+    assert _parse(quick, monkeypatch).quick is True
+
+
+def test_gpu_speed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+    full, steps_only, dry = _args(doc_block('gpu-speed'))
+    with monkeypatch.context() as patch:  # parsed as on a GPU machine
+        patch.setattr(torch.cuda, 'is_available', lambda: True)
+        assert _parse(full, monkeypatch).dry is False
+        assert _parse(steps_only, monkeypatch).skip == {'compile', 'loader'}
+    assert _parse(dry, monkeypatch).dry is True
+
+
+def test_gpu_channels_last_opt_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The documented opt-out reaches the student's data preprocessor."""
+    from mmengine.config import Config
+    (command, ) = _args(doc_block('gpu-channels-last-off'))
+    train = runpy.run_path(str(REPO_ROOT / 'tools' / 'train.py'))
+    monkeypatch.setattr(sys, 'argv', command[1:])
+    args = train['parse_args']()
+    assert args.amp
+    cfg = train['merge_args'](
+        Config.fromfile(str(REPO_ROOT / args.config)), args)
+    assert cfg.model.architecture.data_preprocessor.channels_last is False
 
 
 def test_step_speed_8_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
