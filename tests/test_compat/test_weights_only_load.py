@@ -19,6 +19,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch import nn
 from torch.utils.data import Dataset
+from utils import toy_models
 
 from fitnets_mm.fileio.safe_checkpoint import ALLOWED_GLOBALS
 
@@ -63,6 +64,9 @@ def ema_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1)),
         default_scope='mmengine')
     runner.train()
+    # A module-scoped runner outlives the suite's per-test reset: drop the
+    # 'mmengine' default scope and the rest it leaves behind.
+    toy_models.reset_runner_state()
     return work_dir / 'epoch_1.pth'
 
 

@@ -112,11 +112,7 @@ def test_argument_error_answers_before_the_heavy_imports(
 
 def _tiny(folder: Path) -> Path:
     """The tiny FitNets config: its data is made in memory."""
-    sys.path.insert(0, str(TESTS))
-    try:
-        from utils import reliability
-    finally:
-        sys.path.remove(str(TESTS))
+    from utils import reliability
     return Path(reliability.logged_two_stage_config(str(folder), None))
 
 

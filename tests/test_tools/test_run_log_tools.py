@@ -159,11 +159,7 @@ def test_analyze_logs_cal_train_time(tmp_path: Path) -> None:
 
 
 def _tiny_config(folder: Path, teacher_ckpt: str) -> Path:
-    sys.path.insert(0, str(TESTS))
-    try:
-        from utils import reliability
-    finally:
-        sys.path.remove(str(TESTS))
+    from utils import reliability
     return Path(reliability.logged_two_stage_config(str(folder),
                                                     teacher_ckpt))
 
@@ -195,11 +191,7 @@ def test_get_flops_counts_the_student_without_the_teacher_weights(
 
 @pytest.mark.slow
 def test_tools_on_a_fresh_two_stage_run(tmp_path: Path) -> None:
-    sys.path.insert(0, str(TESTS))
-    try:
-        from utils import reliability
-    finally:
-        sys.path.remove(str(TESTS))
+    from utils import reliability
     teacher = reliability.make_teacher_ckpt(str(tmp_path / 'teacher.pth'))
     config = _tiny_config(tmp_path, teacher)
     _run([REPO_ROOT / 'tools' / 'train.py', config], tmp_path)

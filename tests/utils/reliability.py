@@ -381,8 +381,9 @@ def run_tools_test(cfg: Config, checkpoint: str, folder: str) -> None:
     cfg.test_evaluator = dict(type='Accuracy')
     config = dump_cfg(cfg, osp.join(folder, 'cfg.py'))
     argv = sys.argv
+    # --debug: the error itself, not the tool's one-line report of it.
     sys.argv = ['tools/test.py', config, str(checkpoint), '--work-dir',
-                osp.join(folder, 'test')]
+                osp.join(folder, 'test'), '--debug']
     try:
         runpy.run_path(osp.join(REPO, 'tools', 'test.py'),
                        run_name='__main__')
