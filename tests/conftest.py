@@ -83,6 +83,14 @@ def pytest_collection_modifyitems(config: pytest.Config,
             item.add_marker(skip)
 
 
+def _restore_default_scopes() -> Iterator[None]:
+    from mmengine.registry import DefaultScope
+    before = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(before)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_default_scope() -> Iterator[None]:
     """Forget the mmengine default scopes a test created.
@@ -91,11 +99,15 @@ def _isolated_default_scope() -> Iterator[None]:
     ``DefaultScope`` behind, and a later test that builds from MMRazor's
     registry would then search MMPretrain's, depending on test order.
     """
-    from mmengine.registry import DefaultScope
-    before = dict(DefaultScope._instance_dict)
-    yield
-    DefaultScope._instance_dict.clear()
-    DefaultScope._instance_dict.update(before)
+    yield from _restore_default_scopes()
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _isolated_default_scope_of_the_module() -> Iterator[None]:
+    """The same for a test file: a module-scoped fixture that builds a
+    Runner (default scope ``'mmengine'``) runs before the per-test reset,
+    and its scope would outlive the file."""
+    yield from _restore_default_scopes()
 
 
 @pytest.fixture
