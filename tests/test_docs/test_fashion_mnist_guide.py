@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from utils.benchmarks import load_benchmark
+from utils.doc_blocks import doc_block
 
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / 'docs' / 'en' / 'user_guides' / 'fashion_mnist.md'
@@ -18,8 +19,8 @@ FASHION = '/usr/share/datasets/fashion-mnist'
 
 
 def commands():
-    text = GUIDE.read_text()
-    blocks = re.findall(r'```bash\n(.*?)```', text, re.S)
+    blocks = [doc_block('fashion-install'), doc_block('fashion-train'),
+              doc_block('fashion-study')]
     return [line.strip() for b in blocks for line in b.splitlines()
             if line.strip()]
 
