@@ -20,7 +20,8 @@ import sys
 from typing import Callable, List, Optional
 
 __all__ = [
-    'DEBUG_ENV', 'UserError', 'check_config_path', 'check_input_path',
+    'DEBUG_ENV', 'EXPLAINERS', 'UserError', 'check_config_path',
+    'check_input_path',
     'debug_requested', 'one_line', 'run'
 ]
 
@@ -117,6 +118,12 @@ def _missing(what: str, path: str) -> str:
     raise UserError(f'{what} file {path!r} does not exist{where}')
 
 
+#: Functions that turn an error into one explaining line (or None), e.g. a
+#: collective timeout (:mod:`fitnets_mm.dist.launcher_watchdog`); printed
+#: before the error's own line.
+EXPLAINERS: List[Callable[[BaseException], Optional[str]]] = []
+
+
 def run(main: Callable[[], object], training: bool = False) -> None:
     """Run a tool's ``main``; report a failure in one line.
 
@@ -151,6 +158,10 @@ def run(main: Callable[[], object], training: bool = False) -> None:
         if debug:
             raise
         sys.stderr.flush()
+        for explain in EXPLAINERS:
+            line = explain(error)
+            if line:
+                print(line, file=sys.stderr)
         print(f'error: {one_line(error)} (run with --debug or '
               f'{DEBUG_ENV}=1 for the traceback)', file=sys.stderr)
         raise SystemExit(1)

@@ -118,17 +118,29 @@ def explain_timeouts(timeout: Optional[datetime.timedelta]) -> None:
     seconds = 'the default' if timeout is None else \
         f'{timeout.total_seconds():g} s'
 
-    def hook(exc_type: Any, exc: BaseException, tb: Any) -> None:
+    def explain(exc: BaseException) -> Optional[str]:
         text = str(exc).lower()
-        if any(word in text for word in _TIMEOUT_WORDS):
-            rank = os.environ.get('RANK', '?')
-            sys.stderr.write(
-                f'fitnets_mm: rank {rank} gave up waiting for the other '
+        if not any(word in text for word in _TIMEOUT_WORDS):
+            return None
+        rank = os.environ.get('RANK', '?')
+        return (f'fitnets_mm: rank {rank} gave up waiting for the other '
                 f'ranks in a collective (timeout {seconds}, '
                 'env_cfg.dist_cfg.timeout): another rank stopped, hung or '
                 'died. If ranks are only slow (a long download, a slow '
                 'validation), raise it: --cfg-options '
-                'env_cfg.dist_cfg.timeout=SECONDS.\n')
+                'env_cfg.dist_cfg.timeout=SECONDS.')
+
+    def hook(exc_type: Any, exc: BaseException, tb: Any) -> None:
+        line = explain(exc)
+        if line:
+            sys.stderr.write(line + '\n')
         previous(exc_type, exc, tb)
 
     sys.excepthook = hook
+    # The tools end an error in one line (fitnets_mm_cli.run) without
+    # reaching the excepthook: they print the explanation too.
+    try:
+        import fitnets_mm_cli
+    except ImportError:  # pragma: no cover (installed with fitnets_mm)
+        return
+    fitnets_mm_cli.EXPLAINERS.append(explain)

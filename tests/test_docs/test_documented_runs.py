@@ -150,7 +150,8 @@ def test_fsp_on_mnist(tmp_path: Path) -> None:
                               timeout=600)
         assert proc.returncode == 0, f'{args}:\n{proc.stdout[-3000:]}'
         outputs.append(proc.stdout)
-    assert 'FitNets stage 2 (kd)' in outputs[1]
+    assert re.search(r'(FSP|FitNets\+FSP) stage 2 \((kd|task loss)\)',
+                     outputs[1])
     assert re.search(r'fsp\.loss_fsp\w*: [\d.]+', outputs[1])
 
 
