@@ -127,8 +127,11 @@ def fix_enabled(name: str) -> bool:
 def announce(name: str, message: str, key: 'str | None' = None) -> None:
     """Log ``message`` once per process for the fix ``name``.
 
-    The message goes to mmengine's current logger (the run's log once a
-    runner exists) and ends with how to turn the fix off.
+    The message ends with how to turn the fix off. Once a runner has made
+    its logger, it goes to that logger (the run's log file and console);
+    before, to standard error only, so that a program that imports MMRazor
+    keeps its standard output for its own results (mmengine's default
+    logger writes to standard output).
 
     Args:
         name (str): The fix, one of :data:`FIX_NAMES`.
@@ -142,12 +145,30 @@ def announce(name: str, message: str, key: 'str | None' = None) -> None:
     _announced.add(key)
     import logging
 
-    from mmengine.logging import print_log
+    from mmengine.logging import MMLogger, print_log
+    logger = 'current'
+    if MMLogger.get_current_instance().instance_name == 'mmengine':
+        logger = _stderr_logger()
     print_log(
         f'fitnets_mm.compat.{name}: {message} (set {ENV_VAR}={name} to '
         'turn this off)',
-        logger='current',
+        logger=logger,
         level=logging.INFO)
+
+
+def _stderr_logger() -> 'logging.Logger':  # noqa: F821
+    """A logger that writes mmengine's console format to standard error."""
+    import logging
+    logger = logging.getLogger('fitnets_mm.compat')
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(
+            '%(asctime)s - mmengine - %(levelname)s - %(message)s',
+            '%m/%d %H:%M:%S'))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
 
 
 def feature_module(name: str) -> 'types.ModuleType':  # noqa: F821

@@ -72,6 +72,24 @@ def test_start_up_imports_only_the_hook_module(site_dir: Path,
     assert _result(proc) == ['fitnets_mm_startup', 'MMRazorFixFinder']
 
 
+
+def test_import_announcements_leave_stdout_to_the_program(
+        site_dir: Path) -> None:
+    """``out=$(python -c 'import mmrazor...; print(x)')`` captures ``x``
+    alone: before a runner exists the fixes are announced on stderr (they
+    went to stdout through mmengine's default logger)."""
+    proc = _fresh_python(site_dir, """
+        import mmrazor.models
+        print('RESULT only')
+        """)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout == 'RESULT only\n'
+    for fix in ('mmrazor_import', 'safe_checkpoint'):
+        lines = [line for line in proc.stderr.splitlines()
+                 if f'fitnets_mm.compat.{fix}:' in line]
+        assert len(lines) == 1, proc.stderr
+        assert ' - mmengine - INFO - ' in lines[0]
+
 def test_finder_answers_none_to_everything_else() -> None:
     finder = MMRazorFixFinder()
     for name in ('json', 'torch', 'mmengine', 'mmrazor.models',
