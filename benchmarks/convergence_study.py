@@ -286,7 +286,8 @@ def parse_log(log: str) -> Dict[str, object]:
         raise RuntimeError('no validation accuracy in the log:\n' +
                            log[-3000:])
     stopped = re.findall(r'Stage 1 stopped early after (\d+) of', log)
-    stages = re.findall(r'FitNets stage 2 \(kd\) from epoch (\d+)', log)
+    stages = re.findall(
+        r'(?:FitNets|FSP) stage 2 \([^)]*\) from epoch (\d+)', log)
     hint = int(stopped[-1]) if stopped else (
         int(stages[-1]) - 1 if stages else 0)
     return dict(curve=curve, hint_epochs=hint, epochs=curve[-1][0],

@@ -114,6 +114,16 @@ def test_parse_log_reads_the_curve_and_stage1_epochs():
     assert study.first_pass(parsed['curve'], 90) is None
 
 
+
+def test_parse_log_reads_fsp_stage_epochs():
+    """FSP's stage 2 is labelled ``FSP stage 2 (task loss)``: a stage 1 run
+    to its cap still counts (it was read as 0 hint epochs)."""
+    log = ('12/02 - Epoch(val) [1][4/4]    accuracy/top1: 10.0000\n'
+           '12/02 - FSP stage 2 (task loss) from epoch 2: stage epochs 2-3 '
+           'of 3.\n'
+           '12/02 - Epoch(val) [2][4/4]    accuracy/top1: 60.0000\n')
+    assert study.parse_log(log)['hint_epochs'] == 1
+
 def _run(regime, seed, acc, group='fashion', **kw):
     curve = [(e, acc - 10 + e) for e in range(1, 11)]
     return dict(name=f'{group}_{regime}_s{seed}', group=group,
