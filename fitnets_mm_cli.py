@@ -20,9 +20,9 @@ import sys
 from typing import Callable, List, Optional
 
 __all__ = [
-    'DEBUG_ENV', 'EXPLAINERS', 'UserError', 'check_config_path',
-    'check_input_path',
-    'debug_requested', 'one_line', 'run'
+    'DEBUG_ENV', 'EXPLAINERS', 'UserError', 'add_debug_argument',
+    'check_config_path', 'check_input_path', 'debug_requested', 'one_line',
+    'run'
 ]
 
 #: ``FITNETS_MM_DEBUG=1`` shows the traceback of a failing tool.
@@ -48,6 +48,18 @@ def debug_requested(argv: Optional[List[str]] = None) -> bool:
     argv = sys.argv[1:] if argv is None else argv
     value = os.environ.get(DEBUG_ENV, '').strip().lower()
     return '--debug' in argv or value not in ('', '0', 'false', 'no')
+
+
+def add_debug_argument(parser: 'argparse.ArgumentParser') -> None:  # noqa: F821,E501
+    """Add the tools' ``--debug`` flag (show the traceback of an error).
+
+    Args:
+        parser (argparse.ArgumentParser): A tool's parser.
+    """
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help=f'show the traceback of an error (or set {DEBUG_ENV}=1)')
 
 
 def one_line(error: BaseException) -> str:

@@ -13,14 +13,15 @@ HERE = osp.dirname(osp.abspath(__file__))
 #: What ``mim`` and ``fitnets_mm::`` config paths look for in
 #: ``fitnets_mm/.mim`` (symbolic links in the source tree, as MMPretrain's
 #: ``add_mim_extension`` makes them for development installs).
-MIM_FILES = ('configs', 'tools', 'model-index.yml')
+MIM_FILES = ('configs', 'tools', 'model-index.yml', 'zoo')
 
 
 class BuildPyWithStartupHook(build_py):
     """``build_py`` that adds the ``.pth`` file and ``fitnets_mm/.mim``.
 
     The ``.pth`` file goes to the wheel's root (site-packages); ``configs``,
-    ``tools`` and ``model-index.yml`` are copied into ``fitnets_mm/.mim``
+    ``tools``, ``model-index.yml`` and the model zoo's files (``zoo``,
+    ``fitnets_mm://`` paths) are copied into ``fitnets_mm/.mim``
     (MMPretrain's ``add_mim_extension`` in ``copy`` mode).
     """
 

@@ -76,11 +76,7 @@ def parse_args() -> argparse.Namespace:
     # torch.distributed.launch passes --local-rank (torch >= 2.0) or
     # --local_rank; torchrun sets LOCAL_RANK instead.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    parser.add_argument(
-        '--debug',
-        action='store_true',
-        help=f'show the traceback of an error (or set '
-        f'{fitnets_mm_cli.DEBUG_ENV}=1)')
+    fitnets_mm_cli.add_debug_argument(parser)
     args = parser.parse_args()
     if args.reset_lr and args.resume is None:
         parser.error('--reset-lr needs --resume')

@@ -8,7 +8,9 @@ package is imported from the source tree through setuptools' import hook.
 So ``mim train fitnets_mm CONFIG`` ran ``site-packages/fitnets_mm/.mim/
 tools/train.py`` ("can't open file"), ``mim search`` found no
 ``model-index.yml`` and ``mim list`` left fitnets_mm out; from a wheel all
-of them worked.
+of them worked. The metafiles' ``Weights`` are ``fitnets_mm://`` paths
+(the model zoo shipped with the package), which mim's ``requests`` cannot
+fetch; ``mim download`` copies them instead, from a wheel too.
 
 The functions here are applied by :mod:`fitnets_mm_startup`'s import
 hook when ``mim`` imports the module they fix, and change the answer for
@@ -21,8 +23,11 @@ mmengine nor fitnets_mm, so mim starts as fast as before. Turned off with
 """
 import importlib.util
 import os.path as osp
+import shutil
 import types
 from typing import Callable, List, Optional
+
+from fitnets_mm_startup import feature_module
 
 __all__ = [
     'PACKAGE', 'editable_path', 'patch_mim_cli', 'patch_mim_list',
@@ -57,7 +62,14 @@ def editable_path(package: str) -> Optional[str]:
 
 
 def patch_mim_utils(module: types.ModuleType) -> None:
-    """Wrap ``mim.utils.utils.get_installed_path`` (before mim re-exports it).
+    """Wrap ``mim.utils.utils.get_installed_path`` and ``download_from_file``
+    (before mim re-exports them).
+
+    ``download_from_file`` copies a ``fitnets_mm://`` path (a ``Weights``
+    entry of fitnets_mm's metafiles, the model zoo shipped with the package,
+    :mod:`fitnets_mm.fileio.zoo_weights`) instead of asking ``requests``
+    for it, so ``mim download fitnets_mm --config ID`` works offline; any
+    other URL is downloaded by mim.
 
     Args:
         module (ModuleType): ``mim.utils.utils``, just executed.
@@ -75,6 +87,22 @@ def patch_mim_utils(module: types.ModuleType) -> None:
     setattr(get_installed_path, _MARK, True)
     get_installed_path.__doc__ = original.__doc__
     module.get_installed_path = get_installed_path
+    module.download_from_file = _download_with_zoo(module.download_from_file)
+
+
+def _download_with_zoo(original: Callable[..., None]) -> Callable[..., None]:
+    """Wrap mim's ``download_from_file`` to copy ``fitnets_mm://`` paths."""
+
+    def download_from_file(url: str, dest_path: str, *args: object,
+                           **kwargs: object) -> None:
+        zoo = feature_module('fileio.zoo_weights')
+        if not url.startswith(zoo.ZOO_PREFIX):
+            return original(url, dest_path, *args, **kwargs)
+        shutil.copyfile(zoo.zoo_path(url), dest_path)
+
+    setattr(download_from_file, _MARK, True)
+    download_from_file.__doc__ = original.__doc__
+    return download_from_file
 
 
 def _list_with_fitnets_mm(original: Callable[..., List[tuple]],

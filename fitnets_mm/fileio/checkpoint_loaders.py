@@ -3,7 +3,8 @@
 :func:`register_safe_loaders` adds the allow-list of
 :mod:`.safe_checkpoint` to torch's (so a plain ``torch.load`` reads mmengine
 checkpoints) and re-registers the ``CheckpointLoader`` schemes that need
-more: local paths (errors that name the file) and HTTP(S) URLs (zoo
+more: local paths (errors that name the file), the shipped model zoo
+(``fitnets_mm://``, :mod:`.zoo_weights`) and HTTP(S) URLs (OpenMMLab's zoo
 checkpoints, ``mmcls://``, ``open-mmlab://``, ``torchvision://``: torch.hub
 loads them with ``weights_only=False``; here they are downloaded with a
 timeout into a URL-keyed cache, :mod:`.downloads`), so ``teacher_ckpt``,
@@ -18,11 +19,13 @@ import torch
 
 from ..compat.switches import announce_once
 from .download_checks import checkpoint_check
-from .downloads import DownloadError, fetch_url
+from .downloads import (DownloadError, check_hash, expected_hash_prefix,
+                        fetch_url)
 from .safe_checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
                               allow_mmengine_globals, load_checkpoint_dict)
+from .zoo_weights import ZOO_PREFIX, zoo_path
 
-__all__ = ['register_safe_loaders']
+__all__ = ['register_safe_loaders', 'register_zoo_loader']
 
 
 def _announce() -> None:
@@ -80,6 +83,15 @@ def _load_from_http(filename: str,
     return load_checkpoint_dict(cached, map_location, name=filename)
 
 
+def _load_from_zoo(filename: str, map_location: Any = None) -> Any:
+    """Load a checkpoint shipped with fitnets_mm (``fitnets_mm://``,
+    :mod:`.zoo_weights`) after checking the ``-HASH`` of its name."""
+    _announce()
+    path = zoo_path(filename)
+    check_hash(path, f'{filename} ({path})', expected_hash_prefix(filename))
+    return load_checkpoint_dict(path, map_location, name=filename)
+
+
 def _load_from_ceph(filename: str,
                     map_location: Any = None,
                     backend: str = 'petrel') -> Any:
@@ -128,3 +140,12 @@ def register_safe_loaders() -> None:
     for prefixes, loader in loaders:
         ckpt.CheckpointLoader.register_scheme(prefixes, loader, force=True)
     ckpt.load_from_http = _load_from_http
+
+
+def register_zoo_loader() -> None:
+    """Serve ``fitnets_mm://`` paths, the model zoo shipped with the package
+    (:mod:`.zoo_weights`): loaded offline, weights-only, after the ``-HASH``
+    of the name is checked. A feature, not a fix: it takes no switch."""
+    from mmengine.runner import checkpoint as ckpt
+    ckpt.CheckpointLoader.register_scheme(ZOO_PREFIX, _load_from_zoo,
+                                          force=True)

@@ -47,11 +47,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     for sub in (plot, time):
         sub.add_argument('scalars', nargs='+',
                          help="mmengine's vis_data/scalars.json, one or more")
-        sub.add_argument(
-            '--debug',
-            action='store_true',
-            help=f'show the traceback of an error (or set '
-            f'{fitnets_mm_cli.DEBUG_ENV}=1)')
+        fitnets_mm_cli.add_debug_argument(sub)
     plot.add_argument('--keys', nargs='+',
                       help='the scalars to plot (default: every loss and '
                       'validation metric)')

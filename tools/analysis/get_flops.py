@@ -42,11 +42,7 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override settings of the config, as key=value pairs')
-    parser.add_argument(
-        '--debug',
-        action='store_true',
-        help=f'show the traceback of an error (or set '
-        f'{fitnets_mm_cli.DEBUG_ENV}=1)')
+    fitnets_mm_cli.add_debug_argument(parser)
     args = parser.parse_args()
     if args.shape is not None and len(args.shape) not in (2, 3):
         parser.error(f'--shape takes C H W or H W, but got {args.shape}')

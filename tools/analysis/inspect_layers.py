@@ -59,11 +59,7 @@ def parse_args() -> argparse.Namespace:
         action=DictAction,
         help='override settings of the config, as key=value pairs merged '
         'into it; a list is key="[a,b]" or key=a,b, no white space allowed')
-    parser.add_argument(
-        '--debug',
-        action='store_true',
-        help=f'show the traceback of an error (or set '
-        f'{fitnets_mm_cli.DEBUG_ENV}=1)')
+    fitnets_mm_cli.add_debug_argument(parser)
     args = parser.parse_args()
     if args.depth < 0:
         parser.error(f'--depth must be >= 0, but got {args.depth}')

@@ -35,11 +35,7 @@ def parse_args() -> argparse.Namespace:
         help='keep the whole meta of the input (epoch, iter, seed, the '
         'training config, ...); by default only meta["dataset_meta"] is '
         'kept')
-    parser.add_argument(
-        '--debug',
-        action='store_true',
-        help=f'show the traceback of an error (or set '
-        f'{fitnets_mm_cli.DEBUG_ENV}=1)')
+    fitnets_mm_cli.add_debug_argument(parser)
     return parser.parse_args()
 
 
