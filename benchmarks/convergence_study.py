@@ -47,11 +47,11 @@ import statistics
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import mnist_evidence as me  # the script's folder is on sys.path
+from study_runs import result_path, train_leaf
 
 REPO = me.REPO
 PAPER_DIR = me.PAPER_DIR
@@ -296,46 +296,15 @@ def parse_log(log: str) -> Dict[str, object]:
 
 def run_job(job: dict, args: argparse.Namespace) -> dict:
     """Train one run (resuming an unfinished one), or read its result."""
-    result_path = os.path.join(args.out, 'runs', job['name'] + '.json')
-    if os.path.isfile(result_path):
-        with open(result_path) as f:
-            return json.load(f)
-    work_dir = os.path.join(args.out, job['name'])
-    os.makedirs(work_dir, exist_ok=True)
-    leaf = os.path.join(args.out, 'leaves', job['name'] + '.py')
-    os.makedirs(os.path.dirname(leaf), exist_ok=True)
-    with open(leaf, 'w') as f:
-        f.write(leaf_config(job, args))
-    cmd = [sys.executable, os.path.join(REPO, 'tools', 'train.py'), leaf,
-           '--work-dir', work_dir, '--cfg-options',
-           f'randomness.seed={job["seed"]}']
-    if os.path.isfile(os.path.join(work_dir, 'last_checkpoint')):
-        cmd.insert(4, '--resume')
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
-               PYTHONWARNINGS='ignore')
-    t0 = time.time()
-    out_log = os.path.join(work_dir, 'train_output.log')
-    with open(out_log, 'a') as f:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=f,
-                                stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.time() - t0
-    with open(out_log) as f:
-        log = f.read()
-    if status != 0:
-        raise RuntimeError(f'{job["name"]} failed ({status}):\n' +
-                           log[-4000:])
-    result = {k: v for k, v in job.items() if k not in ('backbone', 'head')}
-    result.update(parse_log(log), wall=wall,
-                  cpu=usage.ru_utime + usage.ru_stime,
-                  command=' '.join(['python'] + cmd[1:]).replace(
-                      REPO + os.sep, ''))
-    os.makedirs(os.path.dirname(result_path), exist_ok=True)
-    with open(result_path, 'w') as f:
-        json.dump(result, f, indent=1)
-    print(f'{job["name"]}: {result["accuracy"]:.2f} % after '
-          f'{result["epochs"]} epochs ({result["hint_epochs"]} hint), '
-          f'{result["cpu"] / 3600:.2f} core-h', flush=True)
+    done = os.path.isfile(result_path(args.out, job['name']))
+    result = train_leaf(
+        job['name'], leaf_config(job, args), job['seed'], args.out,
+        parse_log,
+        {k: v for k, v in job.items() if k not in ('backbone', 'head')})
+    if not done:
+        print(f'{job["name"]}: {result["accuracy"]:.2f} % after '
+              f'{result["epochs"]} epochs ({result["hint_epochs"]} hint), '
+              f'{result["cpu"] / 3600:.2f} core-h', flush=True)
     return result
 
 

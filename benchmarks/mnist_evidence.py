@@ -34,7 +34,6 @@ Data: ``python ../shared/data/make_mnist_split.py DIR`` (8,000 training,
     python benchmarks/mnist_evidence.py --quick          # smoke test
 """
 import argparse
-import json
 import math
 import os
 import platform
@@ -45,6 +44,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
+
+from study_runs import result_path, train_leaf  # the script's folder
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAPER_DIR = os.path.join(REPO, 'configs', 'fitnets', 'paper')
@@ -279,41 +280,14 @@ def _accuracy(log: str) -> float:
 
 def run_job(job: dict, args: argparse.Namespace) -> dict:
     """Train one run through tools/train.py, or read its saved result."""
-    result_path = os.path.join(args.out, 'runs', job['name'] + '.json')
-    if os.path.isfile(result_path):
-        with open(result_path) as f:
-            return json.load(f)
-    work_dir = os.path.join(args.out, job['name'])
-    os.makedirs(work_dir, exist_ok=True)
-    # not in work_dir, where the Runner dumps the merged config by the same
-    # file name
-    leaf = os.path.join(args.out, 'leaves', job['name'] + '.py')
-    os.makedirs(os.path.dirname(leaf), exist_ok=True)
-    with open(leaf, 'w') as f:
-        f.write(leaf_config(job, args))
-    cmd = [sys.executable, os.path.join(REPO, 'tools', 'train.py'), leaf,
-           '--work-dir', work_dir, '--cfg-options',
-           f'randomness.seed={job["seed"]}']
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
-               PYTHONWARNINGS='ignore')
-    t0 = time.time()
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True,
-                          text=True)
-    wall = time.time() - t0
-    log = proc.stdout + proc.stderr
-    with open(os.path.join(work_dir, 'train_output.log'), 'w') as f:
-        f.write(log)
-    if proc.returncode != 0:
-        raise RuntimeError(f'{job["name"]} failed ({proc.returncode}):\n' +
-                           log[-4000:])
-    result = {k: v for k, v in job.items() if k not in ('backbone', 'head')}
-    result.update(accuracy=_accuracy(log), wall=wall,
-                  command=' '.join(cmd[1:]))
-    os.makedirs(os.path.dirname(result_path), exist_ok=True)
-    with open(result_path, 'w') as f:
-        json.dump(result, f, indent=1)
-    print(f'{job["name"]}: {result["accuracy"]:.2f} % in {wall:.0f} s',
-          flush=True)
+    done = os.path.isfile(result_path(args.out, job['name']))
+    result = train_leaf(
+        job['name'], leaf_config(job, args), job['seed'], args.out,
+        lambda log: dict(accuracy=_accuracy(log)),
+        {k: v for k, v in job.items() if k not in ('backbone', 'head')})
+    if not done:
+        print(f'{job["name"]}: {result["accuracy"]:.2f} % in '
+              f'{result["wall"]:.0f} s', flush=True)
     return result
 
 

@@ -1,4 +1,5 @@
 """The scripts of ``benchmarks/`` as modules, without touching ``sys.path``."""
+import ast
 import importlib.util
 import sys
 from pathlib import Path
@@ -27,6 +28,8 @@ def load_benchmark(name: str) -> ModuleType:
             f'No benchmark {name!r}: expected {path}; there are '
             f'{sorted(p.stem for p in BENCHMARKS.glob("*.py"))}.')
     module_name = name
+    for sibling in _sibling_imports(path):
+        load_benchmark(sibling)
     if module_name not in sys.modules:
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
@@ -37,3 +40,18 @@ def load_benchmark(name: str) -> ModuleType:
             del sys.modules[module_name]
             raise
     return sys.modules[module_name]
+
+
+def _sibling_imports(path: Path) -> list:
+    """The other scripts of ``benchmarks/`` that ``path`` imports by name
+    at its top level (``import mnist_evidence as me``, ``from study_runs
+    import ...``)."""
+    names = []
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and \
+                not node.level:
+            names.append(node.module)
+    return [n for n in names if n != path.stem and
+            (BENCHMARKS / f'{n}.py').is_file()]
