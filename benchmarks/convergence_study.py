@@ -47,7 +47,7 @@ import statistics
 import subprocess
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import mnist_evidence as me  # the script's folder is on sys.path
@@ -362,28 +362,50 @@ def teacher_checkpoint(work_dir: str) -> str:
 
 def run_all(teachers: List[dict], jobs: List[dict],
             args: argparse.Namespace) -> Tuple[List[dict], List[dict]]:
-    """Run (or read back) the teachers, then the students that need them;
-    backprop students run beside the teachers."""
+    """Run (or read back) the teachers and the students.
+
+    ``--workers`` runs go at a time. A free worker takes the first job in
+    the order (seed, then backprop, KD, FitNets, FSP) that can start: a
+    backprop run at once, a distillation run once its teacher has
+    finished. So seed 0 of every regime comes first (the model zoo's runs),
+    and no worker waits for a teacher while other runs could go.
+    """
     done = lambda j: os.path.isfile(  # noqa: E731
         os.path.join(args.out, 'runs', j['name'] + '.json'))
     if args.report_only:
         return ([run_job(t, args) for t in teachers if done(t)],
                 [run_job(j, args) for j in jobs if done(j)])
-    with ThreadPoolExecutor(max(1, args.workers)) as pool:
-        futures = {t['dataset']: pool.submit(run_job, t, args)
-                   for t in teachers}
-
-        def student(job: dict) -> dict:
-            if job['regime'] != 'backprop':
-                futures[job['dataset']].result()
-                job = dict(job, teacher_ckpt=teacher_checkpoint(
-                    job['teacher_ckpt']))
-            return run_job(job, args)
-
-        order = sorted(jobs, key=lambda j: j['regime'] != 'backprop')
-        results = [pool.submit(student, j) for j in order]
-        return ([futures[t['dataset']].result() for t in teachers],
-                [f.result() for f in results])
+    pending = sorted(jobs, key=lambda j: (j['seed'],
+                                          REGIMES.index(j['regime'])))
+    workers = max(1, args.workers)
+    trained: Dict[str, dict] = {}
+    results: Dict[str, dict] = {}
+    with ThreadPoolExecutor(workers) as pool:
+        running = {pool.submit(run_job, t, args): t for t in teachers}
+        while running or pending:
+            while len(running) < workers:
+                job = next((j for j in pending if j['regime'] == 'backprop'
+                            or j['dataset'] in trained), None)
+                if job is None:
+                    break
+                pending.remove(job)
+                if job['regime'] != 'backprop':
+                    job = dict(job, teacher_ckpt=teacher_checkpoint(
+                        job['teacher_ckpt']))
+                running[pool.submit(run_job, job, args)] = job
+            if not running:
+                raise RuntimeError(
+                    f'{[j["name"] for j in pending]} wait for a teacher '
+                    'that is not trained by this call')
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = running.pop(future)
+                if job['group'] == 'teacher':
+                    trained[job['dataset']] = future.result()
+                else:
+                    results[job['name']] = future.result()
+    return ([trained[t['dataset']] for t in teachers],
+            [results[j['name']] for j in jobs])
 
 
 # ---------------------------------------------------------------- reports

@@ -188,3 +188,47 @@ def test_quick_mode_runs_and_resumes(tmp_path):
     assert again.returncode == 0
     assert 'core-h' not in again.stdout.split('student runs')[1].split(
         '# Convergence')[0]
+
+
+def test_runs_go_seed_first_and_never_wait_for_a_teacher(monkeypatch):
+    """Seed 0 of every regime first (the model zoo's runs); a distillation
+    run starts once its teacher is trained, and meanwhile the free worker
+    takes the next run that can start."""
+    import threading
+    import time
+    args = study.parse_args(['--only', 'table4,fashion', '--seeds', '0-1',
+                             '--fashion-seeds', '0', '--workers', '2',
+                             '--out', '/nonexistent/study'])
+    teachers, jobs = study.make_jobs(args)
+    started, lock = [], threading.Lock()
+    second_seed, teacher_done = threading.Event(), threading.Event()
+
+    def fake_run(job, _args):
+        with lock:
+            started.append(job['name'])
+        if job['name'] == 'table4_backprop_s1':
+            second_seed.set()  # runs until the Fashion teacher is trained
+            assert teacher_done.wait(10)
+            time.sleep(0.3)
+        if job['name'] == 'fashion_teacher':
+            assert second_seed.wait(10)
+            teacher_done.set()
+        if job['regime'] not in ('backprop', 'teacher'):
+            assert job['teacher_ckpt'] == 'ckpt-of-' + job['dataset']
+        return dict(job, accuracy=1.0)
+
+    monkeypatch.setattr(study, 'run_job', fake_run)
+    monkeypatch.setattr(study, 'teacher_checkpoint',
+                        lambda d: 'ckpt-of-' + os.path.basename(d).split(
+                            '_')[0])
+    trained, results = study.run_all(teachers, jobs, args)
+    assert [t['name'] for t in trained] == ['mnist_teacher',
+                                            'fashion_teacher']
+    assert [r['name'] for r in results] == [j['name'] for j in jobs]
+    assert sorted(started) == sorted(j['name'] for j in teachers + jobs)
+    s0 = ['table4_backprop_s0', 'fashion_backprop_s0', 'table4_KD_s0',
+          'table4_FitNets_s0']
+    assert started[2:6] == s0  # while the Fashion teacher trains
+    assert started.index('table4_backprop_s1') == 6
+    # the Fashion teacher done: its seed-0 students before seed 1's KD
+    assert started.index('fashion_FSP_s0') < started.index('table4_KD_s1')
