@@ -12,16 +12,26 @@ import os
 import subprocess
 import sys
 import time
-from typing import Callable, Dict
+from typing import Callable, Dict, List
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-__all__ = ['REPO', 'result_path', 'train_leaf']
+__all__ = ['REPO', 'result_path', 'train_command', 'train_leaf']
 
 
 def result_path(out: str, name: str) -> str:
     """Where the result of run ``name`` of the study in ``out`` is saved."""
     return os.path.join(out, 'runs', name + '.json')
+
+
+def train_command(leaf: str, work_dir: str, seed: int) -> List[str]:
+    """The ``tools/train.py`` command of a run; it resumes from the work
+    dir's last checkpoint when there is one."""
+    cmd = [sys.executable, os.path.join(REPO, 'tools', 'train.py'), leaf,
+           '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}']
+    if os.path.isfile(os.path.join(work_dir, 'last_checkpoint')):
+        cmd.insert(3, '--resume')
+    return cmd
 
 
 def train_leaf(name: str, leaf_text: str, seed: int, out: str,
@@ -55,10 +65,7 @@ def train_leaf(name: str, leaf_text: str, seed: int, out: str,
     os.makedirs(os.path.dirname(leaf), exist_ok=True)
     with open(leaf, 'w') as f:
         f.write(leaf_text)
-    cmd = [sys.executable, os.path.join(REPO, 'tools', 'train.py'), leaf,
-           '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}']
-    if os.path.isfile(os.path.join(work_dir, 'last_checkpoint')):
-        cmd.insert(4, '--resume')
+    cmd = train_command(leaf, work_dir, seed)
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
                PYTHONWARNINGS='ignore')
     t0 = time.time()
