@@ -13,6 +13,7 @@ pointer to the traceback: ``--debug`` on the command line or
 ``FITNETS_MM_DEBUG=1`` in the environment lets the exception through,
 traceback and all.
 """
+import argparse
 import os
 import os.path as osp
 import re
@@ -50,7 +51,7 @@ def debug_requested(argv: Optional[List[str]] = None) -> bool:
     return '--debug' in argv or value not in ('', '0', 'false', 'no')
 
 
-def add_debug_argument(parser: 'argparse.ArgumentParser') -> None:  # noqa: F821,E501
+def add_debug_argument(parser: argparse.ArgumentParser) -> None:
     """Add the tools' ``--debug`` flag (show the traceback of an error).
 
     Args:

@@ -157,11 +157,23 @@ def announce(name: str, message: str, key: 'str | None' = None) -> None:
 
 
 def _stderr_logger() -> 'logging.Logger':  # noqa: F821
-    """A logger that writes mmengine's console format to standard error."""
+    """A logger that writes mmengine's console format to standard error (as
+    ``sys.stderr`` is when a line is written, so redirections apply)."""
     import logging
+
+    class CurrentStderrHandler(logging.StreamHandler):
+
+        @property
+        def stream(self) -> object:
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value: object) -> None:
+            pass
+
     logger = logging.getLogger('fitnets_mm.compat')
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = CurrentStderrHandler()
         handler.setFormatter(logging.Formatter(
             '%(asctime)s - mmengine - %(levelname)s - %(message)s',
             '%m/%d %H:%M:%S'))

@@ -1,5 +1,6 @@
 """Install fitnets_mm: ``pip install -e ".[tests]"``."""
 import os.path as osp
+import shutil
 
 from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
@@ -32,6 +33,9 @@ class BuildPyWithStartupHook(build_py):
         for name in MIM_FILES:
             target = osp.join(mim, name)
             if osp.isdir(name):
+                # a reused build folder would keep files removed since
+                # (republished zoo weights have new names)
+                shutil.rmtree(target, ignore_errors=True)
                 self.copy_tree(name, target, preserve_symlinks=False)
             else:
                 self.mkpath(mim)

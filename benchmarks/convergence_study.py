@@ -280,8 +280,11 @@ def leaf_config(job: dict, args: argparse.Namespace) -> str:
 # ------------------------------------------------------------------- runs
 def parse_log(log: str) -> Dict[str, object]:
     """The curve (epoch, test accuracy), stage-1 epochs used and epochs."""
-    curve = [(int(e), float(a)) for e, a in re.findall(
-        r'Epoch\(val\) \[(\d+)\]\[\d+/\d+\]\s+accuracy/top1: ([\d.]+)', log)]
+    # a resumed run's log holds every sitting: the latest value of an
+    # epoch wins
+    curve = sorted({int(e): float(a) for e, a in re.findall(
+        r'Epoch\(val\) \[(\d+)\]\[\d+/\d+\]\s+accuracy/top1: ([\d.]+)',
+        log)}.items())
     if not curve:
         raise RuntimeError('no validation accuracy in the log:\n' +
                            log[-3000:])
@@ -368,7 +371,9 @@ def run_all(teachers: List[dict], jobs: List[dict],
     the order (seed, then backprop, KD, FitNets, FSP) that can start: a
     backprop run at once, a distillation run once its teacher has
     finished. So seed 0 of every regime comes first (the model zoo's runs),
-    and no worker waits for a teacher while other runs could go.
+    and no worker waits for a teacher while other runs could go. A failed
+    run is reported at once and the others go on (the students of a failed
+    teacher are not started); the call raises at the end, naming them.
     """
     done = lambda j: os.path.isfile(  # noqa: E731
         os.path.join(args.out, 'runs', j['name'] + '.json'))
@@ -380,6 +385,7 @@ def run_all(teachers: List[dict], jobs: List[dict],
     workers = max(1, args.workers)
     trained: Dict[str, dict] = {}
     results: Dict[str, dict] = {}
+    failed: Dict[str, str] = {}
     with ThreadPoolExecutor(workers) as pool:
         running = {pool.submit(run_job, t, args): t for t in teachers}
         while running or pending:
@@ -400,10 +406,28 @@ def run_all(teachers: List[dict], jobs: List[dict],
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 job = running.pop(future)
+                try:
+                    result = future.result()
+                except Exception as err:  # noqa: BLE001  (reported below)
+                    failed[job['name']] = str(err).splitlines()[0]
+                    print(f'{job["name"]}: FAILED, the other runs go on: '
+                          f'{failed[job["name"]]}', flush=True)
+                    if job['group'] == 'teacher':
+                        for student in [j for j in pending
+                                        if j['dataset'] == job['dataset']
+                                        and j['regime'] != 'backprop']:
+                            pending.remove(student)
+                            failed[student['name']] = \
+                                f'its teacher {job["name"]} failed'
+                    continue
                 if job['group'] == 'teacher':
-                    trained[job['dataset']] = future.result()
+                    trained[job['dataset']] = result
                 else:
-                    results[job['name']] = future.result()
+                    results[job['name']] = result
+    if failed:
+        raise RuntimeError(
+            f'{len(failed)} run(s) failed, the {len(results)} others are '
+            'saved: ' + '; '.join(f'{k}: {v}' for k, v in failed.items()))
     return ([trained[t['dataset']] for t in teachers],
             [results[j['name']] for j in jobs])
 
@@ -522,6 +546,8 @@ def report(teachers: List[dict], results: List[dict],
     """Write the markdown report, the curves and the depth plots."""
     os.makedirs(args.results, exist_ok=True)
     core_h = sum(x['cpu'] for x in teachers + results) / 3600
+    unmeasured = sum(x.get('unmeasured_sittings', 0)
+                     for x in teachers + results)
     text = [
         '# Convergence study (curves, plateaus, paired CIs)', '',
         f'Command: `{cmd}`. Each run: `tools/train.py` on its leaf config '
@@ -532,7 +558,9 @@ def report(teachers: List[dict], results: List[dict],
         f'accuracy has not improved by {args.min_delta} points for '
         f'{args.patience} epochs (cap {args.max_epochs}). Teacher cache: '
         f'{"off" if args.no_cache else "on"}. Total: {core_h:.2f} '
-        f'core-hours over {len(teachers) + len(results)} saved runs.', '']
+        f'core-hours over {len(teachers) + len(results)} saved runs' +
+        (f' (and {unmeasured} sitting(s) of resumed runs whose CPU time was '
+         'not recorded)' if unmeasured else '') + '.', '']
     for t in teachers:
         text.append(f'Teacher ({t["dataset"]}): {t["accuracy"]:.2f} % after '
                     f'{t["epochs"]} epochs (best {t["best"]:.2f} %).')

@@ -16,7 +16,45 @@ from typing import Callable, Dict, List
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-__all__ = ['REPO', 'result_path', 'train_command', 'train_leaf']
+__all__ = [
+    'REPO', 'RUNNER_START', 'SITTING_MARK', 'atomic_json', 'record_sitting',
+    'result_path', 'train_command', 'train_leaf'
+]
+
+
+#: Written to a run's ``train_output.log`` before each sitting.
+SITTING_MARK = '=== study sitting'
+#: What each start of mmengine's Runner logs once (counts the sittings,
+#: those of earlier versions of this script included).
+RUNNER_START = 'Distributed launcher: '
+
+
+def atomic_json(path: str, data: object) -> None:
+    """Write ``data`` as JSON to ``path`` through a temporary file, so that
+    an interrupted write leaves the old file or none."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(data, f, indent=1)
+    os.replace(tmp, path)
+
+
+def record_sitting(work_dir: str, wall: float, cpu: float,
+                   exit_code: int) -> List[dict]:
+    """Add one sitting's wall and CPU seconds to ``WORK_DIR/sittings.json``.
+
+    Returns:
+        list[dict]: Every sitting recorded so far (a resumed run is counted
+        whole).
+    """
+    path = os.path.join(work_dir, 'sittings.json')
+    sittings = []
+    if os.path.isfile(path):
+        with open(path) as f:
+            sittings = json.load(f)
+    sittings.append(dict(wall=wall, cpu=cpu, exit_code=exit_code))
+    atomic_json(path, sittings)
+    return sittings
 
 
 def result_path(out: str, name: str) -> str:
@@ -49,8 +87,10 @@ def train_leaf(name: str, leaf_text: str, seed: int, out: str,
         extra (dict): Saved in the result too (the job's description).
 
     Returns:
-        dict: ``extra``, ``summarise(log)``, ``wall`` and ``cpu`` seconds and
-        the command (repository-relative).
+        dict: ``extra``, ``summarise(log)``, ``wall`` and ``cpu`` seconds
+        summed over the sittings of the run (``sittings``; those before
+        this script recorded them are counted in ``unmeasured_sittings``)
+        and the command (repository-relative).
 
     Raises:
         RuntimeError: The training failed; the message ends with its log.
@@ -71,20 +111,28 @@ def train_leaf(name: str, leaf_text: str, seed: int, out: str,
     t0 = time.time()
     out_log = os.path.join(work_dir, 'train_output.log')
     with open(out_log, 'a') as f:
+        f.write(f'{SITTING_MARK} {time.strftime("%Y-%m-%d %H:%M:%S")}\n')
+        f.flush()
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=f,
                                 stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.time() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    sittings = record_sitting(work_dir, time.time() - t0,
+                              usage.ru_utime + usage.ru_stime,
+                              proc.returncode)
     with open(out_log) as f:
         log = f.read()
-    if status != 0:
-        raise RuntimeError(f'{name} failed ({status}):\n' + log[-4000:])
+    if proc.returncode != 0:
+        raise RuntimeError(f'{name} failed (exit code {proc.returncode}):\n'
+                           + log[-4000:])
     result = dict(extra)
-    result.update(summarise(log), wall=wall,
-                  cpu=usage.ru_utime + usage.ru_stime,
+    result.update(summarise(log),
+                  wall=sum(s['wall'] for s in sittings),
+                  cpu=sum(s['cpu'] for s in sittings),
+                  sittings=len(sittings),
+                  unmeasured_sittings=max(
+                      0, log.count(RUNNER_START) - len(sittings)),
                   command=' '.join(['python'] + cmd[1:]).replace(
                       REPO + os.sep, ''))
-    os.makedirs(os.path.dirname(saved), exist_ok=True)
-    with open(saved, 'w') as f:
-        json.dump(result, f, indent=1)
+    atomic_json(saved, result)
     return result

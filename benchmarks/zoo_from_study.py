@@ -7,10 +7,10 @@ folder), this
    publish_model.py`` into ``zoo/DATASET/`` (a distillation run as its
    student), as ``NAME_DATE-HASH.pth``, and copies the run's scalar log
    beside it (``NAME_DATE-HASH.log.json``);
-2. tests the published file through its ``fitnets_mm://`` path with
-   ``tools/test.py`` and the model's own config on the run's test split,
-   and checks that the accuracy is the one the run logged after its last
-   epoch;
+2. tests the published file with ``tools/test.py`` and the model's own
+   config on the run's test split before it replaces the zoo's file, checks
+   that the accuracy is the one the run logged after its last epoch, and
+   tests it again through its ``fitnets_mm://`` path;
 3. writes ``configs/fitnets/paper/metafile.yml`` (imported by
    ``model-index.yml``) with each model's config, ``Weights``, training log,
    epochs, seed, command and that accuracy, and the table of
@@ -32,6 +32,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from typing import Dict, List, Optional, Sequence
 
 import yaml
@@ -99,17 +100,22 @@ def model_name(run: dict) -> str:
 
 
 def _last_checkpoint(work_dir: str) -> str:
+    """The checkpoint ``work_dir/last_checkpoint`` names."""
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
 
 
-def _scalars(work_dir: str) -> str:
-    """The scalar log of the run's last sitting that holds its end."""
+def _write_scalars(work_dir: str, out: str) -> None:
+    """The run's scalar log, every sitting of a resumed run in order (each
+    sitting's ``vis_data/scalars.json``), as one file ``out``."""
     logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
                                      'scalars.json')))
     if not logs:
         raise FileNotFoundError(f'no vis_data/scalars.json under {work_dir}')
-    return logs[-1]
+    with open(out, 'w') as f:
+        for log in logs:
+            with open(log) as part:
+                f.write(part.read())
 
 
 def _test(config: str, weights: str, cfg_options: List[str]) -> float:
@@ -151,24 +157,35 @@ def publish(run: dict, args: argparse.Namespace) -> dict:
     dataset = DATASETS[run['dataset']]
     name = model_name(run)
     folder = osp.join(args.zoo, dataset['folder'])
-    for old in glob.glob(osp.join(folder, name + '_*')):
-        os.remove(old)
     work_dir = osp.join(args.study, run['name'])
-    path = publish_checkpoint(_last_checkpoint(work_dir),
-                              osp.join(folder, name), args.date)
-    stem = path[:-len('.pth')]
-    shutil.copyfile(_scalars(work_dir), stem + '.log.json')
-    weights = 'fitnets_mm://' + osp.relpath(path, args.zoo).replace(os.sep,
-                                                                    '/')
     config = PAPER + dataset['teacher' if run['regime'] == 'teacher' else
                               'student']
-    options = ([f'test_dataloader.dataset.data_root={args.mnist_data}']
-               if run['dataset'] == 'mnist' else [])
-    accuracy = _test(config, weights, options)
-    if abs(accuracy - run['accuracy']) > 1e-6:
-        raise RuntimeError(
-            f'{weights} tests at {accuracy} %, but {run["name"]} logged '
-            f'{run["accuracy"]} % after its last epoch')
+    # Published and tested beside the zoo first: the zoo keeps its old
+    # file until the new one has passed.
+    staging = tempfile.mkdtemp(prefix='publishing_', dir=REPO)
+    try:
+        staged = publish_checkpoint(_last_checkpoint(work_dir),
+                                    osp.join(staging, name), args.date)
+        options = ([f'test_dataloader.dataset.data_root={args.mnist_data}']
+                   if run['dataset'] == 'mnist' else [])
+        accuracy = _test(config, staged, options)
+        if abs(accuracy - run['accuracy']) > 1e-6:
+            raise RuntimeError(
+                f'{staged} tests at {accuracy} %, but {run["name"]} logged '
+                f'{run["accuracy"]} % after its last epoch')
+        for old in glob.glob(osp.join(folder, name + '_*')):
+            os.remove(old)
+        os.makedirs(folder, exist_ok=True)
+        path = osp.join(folder, osp.basename(staged))
+        os.replace(staged, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    stem = path[:-len('.pth')]
+    _write_scalars(work_dir, stem + '.log.json')
+    weights = 'fitnets_mm://' + osp.relpath(path, args.zoo).replace(os.sep,
+                                                                    '/')
+    if _test(config, weights, options) != accuracy:  # through the scheme
+        raise RuntimeError(f'{weights} does not test as {staged} did')
     metadata = {
         'Training Data': dataset['name'],
         'Parameters': _parameters(config),

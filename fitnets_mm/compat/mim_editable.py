@@ -98,7 +98,9 @@ def _download_with_zoo(original: Callable[..., None]) -> Callable[..., None]:
         zoo = feature_module('fileio.zoo_weights')
         if not url.startswith(zoo.ZOO_PREFIX):
             return original(url, dest_path, *args, **kwargs)
-        shutil.copyfile(zoo.zoo_path(url), dest_path)
+        source = zoo.zoo_path(url)
+        zoo.check_name_hash(source, url)
+        shutil.copyfile(source, dest_path)
 
     setattr(download_from_file, _MARK, True)
     download_from_file.__doc__ = original.__doc__

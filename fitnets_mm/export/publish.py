@@ -75,10 +75,14 @@ def publish_checkpoint(src: Union[str, os.PathLike],
         load_checkpoint_dict(src, map_location='cpu'), name=src)
     date = date or datetime.date.today().strftime('%Y%m%d')
     os.makedirs(osp.dirname(osp.abspath(out_stem)), exist_ok=True)
-    tmp = f'{out_stem}.publishing.pth'
-    save_checkpoint(published, tmp)
-    with open(tmp, 'rb') as f:
-        sha = hashlib.sha256(f.read()).hexdigest()
-    out = f'{out_stem}_{date}-{sha[:8]}.pth'
-    os.replace(tmp, out)
+    tmp = f'{out_stem}.publishing.tmp'
+    try:
+        save_checkpoint(published, tmp)
+        with open(tmp, 'rb') as f:
+            sha = hashlib.sha256(f.read()).hexdigest()
+        out = f'{out_stem}_{date}-{sha[:8]}.pth'
+        os.replace(tmp, out)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
     return out

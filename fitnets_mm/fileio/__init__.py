@@ -7,12 +7,14 @@ from .downloads import DownloadError, download, fetch_url
 from .safe_checkpoint import (ALLOWED_GLOBALS, CorruptCheckpointError,
                               NotACheckpointError, UnsafeCheckpointError,
                               load_checkpoint_dict, safe_load)
-from .zoo_weights import ZOO_PREFIX, ZooWeightsNotFound, zoo_names, zoo_path
+from .zoo_weights import (ZOO_PREFIX, ZooWeightsDamaged, ZooWeightsNotFound,
+                          zoo_names, zoo_path)
 
 __all__ = [
     'ALLOWED_GLOBALS', 'ATOMIC_BACKEND', 'AtomicLocalBackend',
     'CorruptCheckpointError', 'DownloadError', 'NotACheckpointError',
-    'UnsafeCheckpointError', 'ZOO_PREFIX', 'ZooWeightsNotFound',
+    'UnsafeCheckpointError', 'ZOO_PREFIX', 'ZooWeightsDamaged',
+    'ZooWeightsNotFound',
     'atomic_write', 'download', 'fetch_url',
     'find_latest_checkpoint', 'load_checkpoint_dict', 'register_file_features',
     'safe_load', 'zoo_names', 'zoo_path'

@@ -19,11 +19,10 @@ import torch
 
 from ..compat.switches import announce_once
 from .download_checks import checkpoint_check
-from .downloads import (DownloadError, check_hash, expected_hash_prefix,
-                        fetch_url)
+from .downloads import DownloadError, fetch_url
 from .safe_checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
                               allow_mmengine_globals, load_checkpoint_dict)
-from .zoo_weights import ZOO_PREFIX, zoo_path
+from .zoo_weights import ZOO_PREFIX, check_name_hash, zoo_path
 
 __all__ = ['register_safe_loaders', 'register_zoo_loader']
 
@@ -88,7 +87,7 @@ def _load_from_zoo(filename: str, map_location: Any = None) -> Any:
     :mod:`.zoo_weights`) after checking the ``-HASH`` of its name."""
     _announce()
     path = zoo_path(filename)
-    check_hash(path, f'{filename} ({path})', expected_hash_prefix(filename))
+    check_name_hash(path, filename)
     return load_checkpoint_dict(path, map_location, name=filename)
 
 

@@ -55,7 +55,7 @@ from urllib.parse import urlparse
 
 __all__ = [
     'DEFAULT_DOWNLOAD_DEADLINE', 'DEFAULT_DOWNLOAD_TIMEOUT', 'DownloadError',
-    'check_hash', 'download', 'download_deadline', 'download_timeout',
+    'download', 'download_deadline', 'download_timeout',
     'expected_hash_prefix', 'fetch_url', 'url_cache_path'
 ]
 
@@ -156,7 +156,7 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def check_hash(path: str, what: str, prefix: Optional[str]) -> None:
+def _check_hash(path: str, what: str, prefix: Optional[str]) -> None:
     """Raise unless ``path``'s SHA-256 starts with ``prefix`` (if any);
     ``what`` names the file in the error."""
     if not prefix:
@@ -267,7 +267,7 @@ def download(url: str,
                 f'Could not download {url}: the server sent {received} of '
                 f'the {declared} bytes it announced (Content-Length) in '
                 f'{time.monotonic() - start:.1f} s; nothing was kept')
-        check_hash(tmp, f'The download of {url}', hash_prefix)
+        _check_hash(tmp, f'The download of {url}', hash_prefix)
         if check is not None:
             check(tmp)
         os.replace(tmp, dst)
@@ -313,7 +313,7 @@ def fetch_url(url: str,
     """
     cached = url_cache_path(url, model_dir)
     if osp.isfile(cached):
-        check_hash(cached, f'{cached} (the cached copy of {url}; delete '
+        _check_hash(cached, f'{cached} (the cached copy of {url}; delete '
                     f'it to download again: rm {shlex.quote(cached)})',
                     expected_hash_prefix(url))
         if check is None:

@@ -13,13 +13,15 @@ path offline (``teacher_ckpt``, ``load_from``, ``tools/test.py``; see
 This module imports nothing outside the standard library, so that ``mim``
 resolves these paths without importing torch or fitnets_mm.
 """
+import hashlib
 import importlib.util
 import os
 import os.path as osp
+import re
 from typing import List
 
-__all__ = ['ZOO_PREFIX', 'ZooWeightsNotFound', 'zoo_folder', 'zoo_names',
-           'zoo_path']
+__all__ = ['ZOO_PREFIX', 'ZooWeightsDamaged', 'ZooWeightsNotFound',
+           'check_name_hash', 'zoo_folder', 'zoo_names', 'zoo_path']
 
 #: How a config or a metafile names a checkpoint of the zoo.
 ZOO_PREFIX = 'fitnets_mm://'
@@ -27,6 +29,40 @@ ZOO_PREFIX = 'fitnets_mm://'
 
 class ZooWeightsNotFound(FileNotFoundError):
     """A ``fitnets_mm://`` path names no file of the shipped zoo."""
+
+
+class ZooWeightsDamaged(OSError):
+    """A file of the zoo does not have the SHA-256 its name promises."""
+
+
+#: ``NAME_DATE-0123abcd.pth``: the first hex digits of the file's SHA-256.
+_NAME_HASH = re.compile(r'-([0-9a-f]{8,64})\.pth$')
+
+
+def check_name_hash(path: str, url: str) -> None:
+    """Raise unless ``path``'s SHA-256 starts with the hash in ``url``'s
+    name (a name without one is not checked).
+
+    Args:
+        path (str): The file.
+        url (str): Its ``fitnets_mm://`` path.
+
+    Raises:
+        ZooWeightsDamaged: The hashes differ.
+    """
+    match = _NAME_HASH.search(url)
+    if match is None:
+        return
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    actual = digest.hexdigest()
+    if not actual.startswith(match.group(1)):
+        raise ZooWeightsDamaged(
+            f'{url} ({path}) has SHA-256 {actual[:len(match.group(1))]}..., '
+            f'but its name promises {match.group(1)}: the file is damaged; '
+            'reinstall fitnets_mm or restore zoo/ from git')
 
 
 def zoo_folder() -> str:
@@ -77,10 +113,11 @@ def zoo_path(url: str) -> str:
     if not url.startswith(ZOO_PREFIX):
         raise ValueError(f'{url!r} is not a model zoo path; expected '
                          f'{ZOO_PREFIX}DATASET/NAME.pth')
-    folder = zoo_folder()
+    folder = osp.normpath(osp.abspath(zoo_folder()))
     rel = url[len(ZOO_PREFIX):]
     path = osp.normpath(osp.join(folder, *rel.split('/')))
-    if osp.isabs(rel) or not path.startswith(folder + os.sep):
+    if osp.isabs(rel) or '\\' in rel or \
+            osp.commonpath([folder, path]) != folder or path == folder:
         raise ValueError(f'{url!r} leaves the model zoo; expected '
                          f'{ZOO_PREFIX}DATASET/NAME.pth')
     if not osp.isfile(path):

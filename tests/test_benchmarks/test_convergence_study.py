@@ -114,6 +114,13 @@ def test_parse_log_reads_the_curve_and_stage1_epochs():
     assert study.first_pass(parsed['curve'], 90) is None
 
 
+def test_parse_log_keeps_the_latest_value_of_a_resumed_epoch():
+    log = LOG + ('12/02 - Epoch(val) [5][4/4]    accuracy/top1: 82.0000\n'
+                 '12/02 - Epoch(val) [6][4/4]    accuracy/top1: 83.0000\n')
+    parsed = study.parse_log(log)
+    assert [e for e, _ in parsed['curve']] == [1, 2, 3, 4, 5, 6]
+    assert parsed['curve'][4] == (5, 82.0) and parsed['best'] == 83.0
+
 
 def test_parse_log_reads_fsp_stage_epochs():
     """FSP's stage 2 is labelled ``FSP stage 2 (task loss)``: a stage 1 run
@@ -232,3 +239,36 @@ def test_runs_go_seed_first_and_never_wait_for_a_teacher(monkeypatch):
     assert started.index('table4_backprop_s1') == 6
     # the Fashion teacher done: its seed-0 students before seed 1's KD
     assert started.index('fashion_FSP_s0') < started.index('table4_KD_s1')
+
+
+def test_a_failed_run_does_not_stop_the_others(monkeypatch, capsys):
+    """A failed backprop run and a failed teacher: every other run still
+    goes (the students of that teacher are not started), then one error
+    names them."""
+    args = study.parse_args(['--only', 'table4,fashion', '--seeds', '0-1',
+                             '--fashion-seeds', '0', '--workers', '2',
+                             '--out', '/nonexistent/study'])
+    teachers, jobs = study.make_jobs(args)
+    started = []
+
+    def fake_run(job, _args):
+        started.append(job['name'])
+        if job['name'] in ('table4_backprop_s0', 'fashion_teacher'):
+            raise RuntimeError(f'{job["name"]} failed (exit code 1):\nlog')
+        return dict(job, accuracy=1.0)
+
+    monkeypatch.setattr(study, 'run_job', fake_run)
+    monkeypatch.setattr(study, 'teacher_checkpoint', lambda d: d)
+    with pytest.raises(RuntimeError) as err:
+        study.run_all(teachers, jobs, args)
+    fashion_students = {j['name'] for j in jobs if j['dataset'] == 'fashion'
+                        and j['regime'] != 'backprop'}
+    assert set(started) == {j['name'] for j in teachers + jobs} - \
+        fashion_students
+    message = str(err.value)
+    assert message.startswith('5 run(s) failed, the 6 others are saved')
+    assert 'its teacher fashion_teacher failed' in message
+    assert 'table4_backprop_s0: table4_backprop_s0 failed (exit code 1)' \
+        in message
+    assert 'table4_backprop_s0: FAILED, the other runs go on' in \
+        capsys.readouterr().out

@@ -72,7 +72,6 @@ def test_start_up_imports_only_the_hook_module(site_dir: Path,
     assert _result(proc) == ['fitnets_mm_startup', 'MMRazorFixFinder']
 
 
-
 def test_import_announcements_leave_stdout_to_the_program(
         site_dir: Path) -> None:
     """``out=$(python -c 'import mmrazor...; print(x)')`` captures ``x``
@@ -89,6 +88,7 @@ def test_import_announcements_leave_stdout_to_the_program(
                  if f'fitnets_mm.compat.{fix}:' in line]
         assert len(lines) == 1, proc.stderr
         assert ' - mmengine - INFO - ' in lines[0]
+
 
 def test_finder_answers_none_to_everything_else() -> None:
     finder = MMRazorFixFinder()

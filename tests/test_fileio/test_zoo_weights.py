@@ -9,7 +9,7 @@ import torch
 from mmengine.runner import CheckpointLoader
 
 import fitnets_mm  # noqa: F401  (registers the loader)
-from fitnets_mm.fileio import DownloadError, zoo_weights
+from fitnets_mm.fileio import ZooWeightsDamaged, zoo_weights
 from fitnets_mm.fileio.zoo_weights import (ZooWeightsNotFound, zoo_folder,
                                            zoo_names, zoo_path)
 
@@ -45,7 +45,7 @@ def test_a_damaged_zoo_file_is_refused(zoo: Path) -> None:
     [name] = zoo_names()
     path = Path(zoo_path(name))
     path.write_bytes(path.read_bytes()[:-1] + b'x')
-    with pytest.raises(DownloadError, match='but its name promises'):
+    with pytest.raises(ZooWeightsDamaged, match='but its name promises'):
         CheckpointLoader.load_checkpoint(name)
 
 
@@ -58,5 +58,17 @@ def test_unknown_and_escaping_paths_are_one_line_errors(zoo: Path) -> None:
     assert 'expected one of: fitnets_mm://mnist/teacher_20261202-' in message
     with pytest.raises(ValueError, match='leaves the model zoo'):
         zoo_path('fitnets_mm://../secret.pth')
+    for escaping in ('fitnets_mm:///etc/x.pth', 'fitnets_mm://a\\..\\..\\x',
+                     'fitnets_mm://'):
+        with pytest.raises(ValueError, match='leaves the model zoo'):
+            zoo_path(escaping)
     with pytest.raises(ValueError, match='is not a model zoo path'):
         zoo_path('/tmp/x.pth')
+
+
+def test_an_unnormalised_package_path_still_resolves(
+        zoo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    [name] = zoo_names()
+    unnormalised = str(zoo / 'mnist' / '..')
+    monkeypatch.setattr(zoo_weights, 'zoo_folder', lambda: unnormalised)
+    assert Path(zoo_path(name)).is_file()

@@ -59,6 +59,17 @@ def test_build_adds_the_mim_files_and_the_startup_hook(
     assert (mim / 'configs' / 'fitnet_cifar10.py').is_file()
     assert (mim / 'tools' / 'train.py').is_file()
     assert (mim / 'model-index.yml').is_file()
+    # the model zoo's weights, and nothing left of an earlier build
+    zoo = sorted(p.name for p in (REPO_ROOT / 'zoo').rglob('*.pth'))
+    assert zoo and sorted(p.name for p in (mim / 'zoo').rglob('*.pth')) == zoo
+    stale = mim / 'zoo' / 'mnist' / 'old_20200101-00000000.pth'
+    stale.write_bytes(b'x')
+    proc = subprocess.run(
+        [sys.executable, 'setup.py', '-q', 'build_py', '-d',
+         str(tmp_path / 'lib')],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert not stale.exists()
     # The start-up hook goes to the wheel's root, i.e. site-packages.
     pth = 'fitnets_mm-mmrazor-compat.pth'
     assert (tmp_path / 'lib' / pth).read_text() == (REPO_ROOT /
@@ -79,3 +90,22 @@ def test_editable_wheel_gets_the_startup_hook(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         assert archive.read('fitnets_mm-mmrazor-compat.pth').decode() == (
             REPO_ROOT / 'fitnets_mm-mmrazor-compat.pth').read_text()
+
+
+def test_sdist_holds_what_the_wheel_copies_into_mim(tmp_path: Path) -> None:
+    """``python -m build`` builds the wheel from the sdist, so the sdist
+    must hold configs, tools, model-index.yml, the zoo and the ``.pth``."""
+    import tarfile
+    proc = subprocess.run(
+        [sys.executable, 'setup.py', '-q', 'sdist', '-d', str(tmp_path)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [sdist] = tmp_path.glob('*.tar.gz')
+    with tarfile.open(sdist) as archive:
+        names = {n.split('/', 1)[1] for n in archive.getnames() if '/' in n}
+    zoo = {str(p.relative_to(REPO_ROOT)) for p in
+           (REPO_ROOT / 'zoo').rglob('*') if p.is_file()}
+    assert zoo and zoo <= names
+    assert {'configs/fitnet_cifar10.py', 'tools/train.py', 'model-index.yml',
+            'fitnets_mm-mmrazor-compat.pth',
+            'configs/fitnets/paper/metafile.yml'} <= names
