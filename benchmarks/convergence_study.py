@@ -562,8 +562,12 @@ def report(teachers: List[dict], results: List[dict],
         (f' (and {unmeasured} sitting(s) of resumed runs whose CPU time was '
          'not recorded)' if unmeasured else '') + '.', '']
     for t in teachers:
-        text.append(f'Teacher ({t["dataset"]}): {t["accuracy"]:.2f} % after '
-                    f'{t["epochs"]} epochs (best {t["best"]:.2f} %).')
+        text += [f'Teacher ({t["dataset"]}): {t["accuracy"]:.2f} % after '
+                 f'{t["epochs"]} epochs (best {t["best"]:.2f} %).', '',
+                 f'![teacher curve]({t["dataset"]}_teacher_curves.png)', '']
+        plot_curves([t], os.path.join(
+            args.results, f'{t["dataset"]}_teacher_curves.png'),
+            f'{t["dataset"]}: teacher')
     for group in GROUPS:
         rows = [x for x in results if x['group'] == group]
         if not rows:

@@ -272,3 +272,19 @@ def test_a_failed_run_does_not_stop_the_others(monkeypatch, capsys):
         in message
     assert 'table4_backprop_s0: FAILED, the other runs go on' in \
         capsys.readouterr().out
+
+
+def test_the_documented_sitting_and_its_report():
+    """docs/en/benchmarks/convergence.md: the sitting and its report name
+    the same runs; the report reads them back only."""
+    import shlex
+    from utils.doc_blocks import commands, doc_block
+    run, report = [shlex.split(c) for c in
+                   commands(doc_block('convergence-sitting'))]
+    assert run[:2] == report[:2] == ['python',
+                                     'benchmarks/convergence_study.py']
+    assert report[2:] == [a for a in run[2:] if a not in ('--workers', '2')
+                          ] + ['--report-only']
+    args, report_args = (study.parse_args(c[2:]) for c in (run, report))
+    assert report_args.report_only and not args.report_only
+    assert study.make_jobs(args) == study.make_jobs(report_args)

@@ -23,6 +23,10 @@ PAIRS = {  # Fashion-MNIST config -> the MNIST config it follows
     'fitnets-paper_maxout-teacher-student_1xb128_mnist.py',
     'fsp_maxout-teacher-student_1xb128_fashion-mnist.py':
     'fsp_maxout-teacher-student_1xb128_mnist.py',
+    'fitnets_maxout-teacher-student_1xb128_fashion-mnist.py':
+    'fitnets_maxout-teacher-student_1xb128_mnist.py',
+    'maxout-student_1xb128_fashion-mnist.py':
+    'maxout-student_1xb128_mnist.py',
 }
 
 

@@ -1,4 +1,4 @@
-"""The README's first MNIST run, command by command, as a new user types it.
+"""Get started's MNIST run, command by command, as a user types it.
 
 The commands run in a fresh folder laid out like a clone (``configs``,
 ``tools`` and ``../shared`` beside it), so the relative paths of the README
