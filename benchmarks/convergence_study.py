@@ -30,9 +30,13 @@ Each run's result (final and best accuracy, the curve, epochs, stage-1
 epochs, CPU and wall time, the command) is saved in ``OUT/runs/NAME.json``;
 a finished run is read back, an unfinished one resumed from its last
 checkpoint, so the study can be split over sittings (``--only``,
-``--regimes``, ``--seeds``, ``--inits``). Tables, per-epoch curves and
-accuracy-vs-depth plots go to ``--results``; the total core-hours of the
-saved runs are reported.
+``--regimes``, ``--seeds``, ``--inits``). Each finished run's result is
+also copied to ``RESULTS/convergence_runs/NAME.json``, which is committed:
+a sitting on another machine puts those back into ``OUT/runs`` and reads
+them instead of training again, and takes a finished teacher from the model
+zoo (the ``fitnets_mm://`` weights published from its run) when its folder
+is gone. Tables, per-epoch curves and accuracy-vs-depth plots go to
+``--results``; the total core-hours of the saved runs are reported.
 
     python benchmarks/convergence_study.py --quick          # smoke test
     python benchmarks/convergence_study.py --only fashion --seeds 0-2
@@ -51,7 +55,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import mnist_evidence as me  # the script's folder is on sys.path
-from study_runs import result_path, train_leaf
+from study_runs import atomic_json, result_path, train_leaf
 
 REPO = me.REPO
 PAPER_DIR = me.PAPER_DIR
@@ -308,6 +312,7 @@ def run_job(job: dict, args: argparse.Namespace) -> dict:
         print(f'{job["name"]}: {result["accuracy"]:.2f} % after '
               f'{result["epochs"]} epochs ({result["hint_epochs"]} hint), '
               f'{result["cpu"] / 3600:.2f} core-h', flush=True)
+    keep_result(args, result)
     return result
 
 
@@ -358,9 +363,53 @@ def _budget() -> int:
 
 
 def teacher_checkpoint(work_dir: str) -> str:
-    """The last checkpoint of a finished teacher run."""
-    with open(os.path.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
+    """The last checkpoint of a finished teacher run, or, where the run's
+    folder is gone (another machine), the model zoo's copy of it: the
+    ``fitnets_mm://`` weights published from that run."""
+    last = os.path.join(work_dir, 'last_checkpoint')
+    if os.path.isfile(last):
+        with open(last) as f:
+            return f.read().strip()
+    import yaml
+    with open(os.path.join(PAPER_DIR, 'metafile.yml')) as f:
+        models = yaml.safe_load(f)['Models']
+    run = os.path.basename(os.path.normpath(work_dir))
+    for model in models:
+        if model['Metadata'].get('Study Run') == run:
+            return model['Weights']
+    raise FileNotFoundError(
+        f'no checkpoint of the teacher run {run}: {last} is missing and the '
+        'model zoo has no model of that run')
+
+
+def keep_result(args: argparse.Namespace, result: dict) -> None:
+    """Copy a finished run's result into ``RESULTS/convergence_runs`` (what
+    is committed), unless it is there already."""
+    kept = os.path.join(args.results, 'convergence_runs',
+                        result['name'] + '.json')
+    if not os.path.isfile(kept):
+        atomic_json(kept, result)
+
+
+def restore_results(teachers: List[dict], jobs: List[dict],
+                    args: argparse.Namespace) -> List[str]:
+    """Put the committed results of finished runs back into ``OUT/runs``
+    where they are missing (a sitting on a machine without the earlier
+    sittings' folders), so that they are read back, not trained again.
+
+    Returns:
+        list[str]: The names of the runs restored.
+    """
+    restored = []
+    for job in teachers + jobs:
+        kept = os.path.join(args.results, 'convergence_runs',
+                            job['name'] + '.json')
+        if os.path.isfile(kept) and not os.path.isfile(
+                result_path(args.out, job['name'])):
+            with open(kept) as f:
+                atomic_json(result_path(args.out, job['name']), json.load(f))
+            restored.append(job['name'])
+    return restored
 
 
 def run_all(teachers: List[dict], jobs: List[dict],
@@ -612,6 +661,11 @@ def main(argv: Optional[Sequence[str]] = None) -> str:
         subprocess.run([sys.executable, me.MAKE_SPLIT, args.data],
                        check=True)
     teachers, jobs = make_jobs(args)
+    restored = restore_results(teachers, jobs, args)
+    if restored:
+        print(f'{len(restored)} finished run(s) restored from '
+              f'{os.path.join(args.results, "convergence_runs")}',
+              flush=True)
     print(f'{len(teachers)} teacher(s), {len(jobs)} student runs, '
           f'{args.workers} at a time', flush=True)
     teachers, results = run_all(teachers, jobs, args)

@@ -288,3 +288,39 @@ def test_the_documented_sitting_and_its_report():
     args, report_args = (study.parse_args(c[2:]) for c in (run, report))
     assert report_args.report_only and not args.report_only
     assert study.make_jobs(args) == study.make_jobs(report_args)
+
+
+def test_a_sitting_on_another_machine_reads_back_committed_runs(
+        tmp_path, monkeypatch):
+    """Finished runs kept in RESULTS/convergence_runs are restored into a new
+    OUT and read back, not trained; a teacher whose folder is gone comes
+    from the model zoo."""
+    results = tmp_path / 'results'
+    args = study.parse_args(['--only', 'table4', '--seeds', '0',
+                             '--regimes', 'backprop,KD', '--out',
+                             str(tmp_path / 'out'), '--results',
+                             str(results)])
+    teachers, jobs = study.make_jobs(args)
+    for name in ('mnist_teacher', 'table4_backprop_s0'):
+        study.keep_result(args, dict(name=name, accuracy=97.0))
+    assert study.restore_results(teachers, jobs, args) == [
+        'mnist_teacher', 'table4_backprop_s0']
+    assert study.restore_results(teachers, jobs, args) == []
+    trained = []
+    runs = load_benchmark('study_runs')
+
+    def fake_command(leaf, work_dir, seed):
+        trained.append(os.path.basename(work_dir))
+        return [sys.executable, '-c', 'print("Epoch(val) [1][4/4]    '
+                'accuracy/top1: 1.0000")']
+
+    monkeypatch.setattr(runs, 'train_command', fake_command)
+    _, done = study.run_all(teachers, jobs, args)
+    assert trained == ['table4_KD_s0']
+    assert [r['accuracy'] for r in done] == [97.0, 1.0]
+    assert (results / 'convergence_runs' / 'table4_KD_s0.json').is_file()
+    # the zoo's MNIST teacher was published from the study's teacher run
+    ckpt = study.teacher_checkpoint(str(tmp_path / 'out' / 'mnist_teacher'))
+    assert ckpt.startswith('fitnets_mm://mnist/maxout-teacher_1xb128_mnist_')
+    with pytest.raises(FileNotFoundError, match='model zoo has no model'):
+        study.teacher_checkpoint(str(tmp_path / 'out' / 'fashion_x'))
