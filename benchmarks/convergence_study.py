@@ -417,7 +417,8 @@ def run_all(teachers: List[dict], jobs: List[dict],
     """Run (or read back) the teachers and the students.
 
     ``--workers`` runs go at a time. A free worker takes the first job in
-    the order (seed, then backprop, KD, FitNets, FSP) that can start: a
+    the order (seed, MNIST before the costlier Fashion-MNIST, then backprop,
+    KD, FitNets, FSP) that can start: a
     backprop run at once, a distillation run once its teacher has
     finished. So seed 0 of every regime comes first (the model zoo's runs),
     and no worker waits for a teacher while other runs could go. A failed
@@ -429,7 +430,7 @@ def run_all(teachers: List[dict], jobs: List[dict],
     if args.report_only:
         return ([run_job(t, args) for t in teachers if done(t)],
                 [run_job(j, args) for j in jobs if done(j)])
-    pending = sorted(jobs, key=lambda j: (j['seed'],
+    pending = sorted(jobs, key=lambda j: (j['seed'], j['dataset'] != 'mnist',
                                           REGIMES.index(j['regime'])))
     workers = max(1, args.workers)
     trained: Dict[str, dict] = {}

@@ -233,8 +233,8 @@ def test_runs_go_seed_first_and_never_wait_for_a_teacher(monkeypatch):
                                             'fashion_teacher']
     assert [r['name'] for r in results] == [j['name'] for j in jobs]
     assert sorted(started) == sorted(j['name'] for j in teachers + jobs)
-    s0 = ['table4_backprop_s0', 'fashion_backprop_s0', 'table4_KD_s0',
-          'table4_FitNets_s0']
+    s0 = ['table4_backprop_s0', 'table4_KD_s0', 'table4_FitNets_s0',
+          'fashion_backprop_s0']
     assert started[2:6] == s0  # while the Fashion teacher trains
     assert started.index('table4_backprop_s1') == 6
     # the Fashion teacher done: its seed-0 students before seed 1's KD
