@@ -17,7 +17,7 @@ Groups (``--only``):
 
 * ``table4``: MNIST (the ``../shared`` real-digit split: digits 0-6,999
   train, 7,000-7,999 hint validation, 2,000 test), the paper's pair,
-  regimes backprop, KD, FitNets (``--regimes``), ``--seeds``;
+  regimes backprop, KD, FitNets and FSP (``--regimes``), ``--seeds``;
 * ``depth``: MNIST, students of ``--depths`` conv layers at the paper
   student's multiplications, backprop / KD / FitNets, for each ``--inits``
   (``paper``: U(+-0.005) as the authors; ``glorot``; ``he``);
@@ -330,11 +330,9 @@ def make_jobs(args: argparse.Namespace) -> Tuple[List[dict], List[dict]]:
         seeds = args.fashion_seeds if dataset == 'fashion' else args.seeds
         common = dict(group=group, dataset=dataset, teacher_ckpt=ckpt)
         if group in ('table4', 'fashion'):
-            regimes = [r for r in args.regimes
-                       if group == 'fashion' or r != 'FSP']
             jobs += [dict(common, name=f'{group}_{r}_s{s}', regime=r, seed=s,
                           init='paper', depth=None)
-                     for s in seeds for r in regimes]
+                     for s in seeds for r in args.regimes]
             continue
         depths = args.depths if group == 'depth' else [args.fashion_depth]
         for depth in depths:

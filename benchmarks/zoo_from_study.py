@@ -60,7 +60,7 @@ REGIMES = {'teacher': ('FitNets', None), 'backprop': ('FitNets', 'backprop'),
            'KD': ('FitNets', 'kd'), 'FitNets': ('FitNets', 'fitnets'),
            'FSP': ('FSP', 'fsp')}
 DEFAULT_RUNS = ('mnist_teacher', 'table4_backprop_s0', 'table4_KD_s0',
-                'table4_FitNets_s0', 'fashion_teacher', 'fashion_backprop_s0',
+                'table4_FitNets_s0', 'table4_FSP_s0', 'fashion_teacher', 'fashion_backprop_s0',
                 'fashion_KD_s0', 'fashion_FitNets_s0', 'fashion_FSP_s0')
 
 

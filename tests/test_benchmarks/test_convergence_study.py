@@ -234,9 +234,9 @@ def test_runs_go_seed_first_and_never_wait_for_a_teacher(monkeypatch):
     assert [r['name'] for r in results] == [j['name'] for j in jobs]
     assert sorted(started) == sorted(j['name'] for j in teachers + jobs)
     s0 = ['table4_backprop_s0', 'table4_KD_s0', 'table4_FitNets_s0',
-          'fashion_backprop_s0']
-    assert started[2:6] == s0  # while the Fashion teacher trains
-    assert started.index('table4_backprop_s1') == 6
+          'table4_FSP_s0', 'fashion_backprop_s0']
+    assert started[2:7] == s0  # while the Fashion teacher trains
+    assert started.index('table4_backprop_s1') == 7
     # the Fashion teacher done: its seed-0 students before seed 1's KD
     assert started.index('fashion_FSP_s0') < started.index('table4_KD_s1')
 
@@ -266,7 +266,7 @@ def test_a_failed_run_does_not_stop_the_others(monkeypatch, capsys):
     assert set(started) == {j['name'] for j in teachers + jobs} - \
         fashion_students
     message = str(err.value)
-    assert message.startswith('5 run(s) failed, the 6 others are saved')
+    assert message.startswith('5 run(s) failed, the 8 others are saved')
     assert 'its teacher fashion_teacher failed' in message
     assert 'table4_backprop_s0: table4_backprop_s0 failed (exit code 1)' \
         in message
