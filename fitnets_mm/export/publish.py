@@ -17,7 +17,8 @@ from typing import Any, Dict, Optional, Union
 from mmengine.runner.checkpoint import save_checkpoint
 
 from ..fileio.safe_checkpoint import load_checkpoint_dict
-from .student_checkpoint import STUDENT_PREFIX, student_checkpoint
+from .student_checkpoint import (STUDENT_PREFIX, student_checkpoint,
+                                 unwrapped_state_dict)
 
 __all__ = ['publish_checkpoint', 'published_checkpoint']
 
@@ -49,8 +50,7 @@ def published_checkpoint(checkpoint: Any,
     meta = checkpoint.get('meta') or {}
     return dict(
         meta={k: v for k, v in meta.items() if k == 'dataset_meta'},
-        state_dict={k[7:] if k.startswith('module.') else k: v
-                    for k, v in state.items()})
+        state_dict=unwrapped_state_dict(checkpoint, name))
 
 
 def publish_checkpoint(src: Union[str, os.PathLike],

@@ -19,14 +19,18 @@ from mmengine.runner.checkpoint import save_checkpoint
 
 from ..fileio.safe_checkpoint import load_checkpoint_dict
 
-__all__ = ['STUDENT_PREFIX', 'export_student', 'student_checkpoint']
+__all__ = [
+    'STUDENT_PREFIX', 'export_student', 'student_checkpoint',
+    'unwrapped_state_dict'
+]
 
 #: Prefix of the student's keys in an MMRazor algorithm's state dict.
 STUDENT_PREFIX = 'architecture.'
 
 
-def _state_dict(checkpoint: Any, name: str) -> Dict[str, Any]:
-    """The state dict of a checkpoint (or the checkpoint if it is one)."""
+def unwrapped_state_dict(checkpoint: Any, name: str) -> Dict[str, Any]:
+    """The state dict of a checkpoint (or the checkpoint if it is one),
+    without the ``module.`` prefix of a wrapped model."""
     if isinstance(checkpoint, dict) and isinstance(
             checkpoint.get('state_dict'), dict):
         state = checkpoint['state_dict']
@@ -64,7 +68,7 @@ def student_checkpoint(checkpoint: Any,
         TypeError: The checkpoint is not a dict.
         ValueError: The checkpoint has no ``architecture.*`` keys.
     """
-    state = _state_dict(checkpoint, name)
+    state = unwrapped_state_dict(checkpoint, name)
     student = {
         key[len(STUDENT_PREFIX):]: value
         for key, value in state.items() if key.startswith(STUDENT_PREFIX)
