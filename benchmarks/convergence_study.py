@@ -293,8 +293,11 @@ def parse_log(log: str) -> Dict[str, object]:
         raise RuntimeError('no validation accuracy in the log:\n' +
                            log[-3000:])
     stopped = re.findall(r'Stage 1 stopped early after (\d+) of', log)
+    # the stage's span, not the epoch its message was logged at: a resumed
+    # sitting logs the stage again at the epoch it resumed
     stages = re.findall(
-        r'(?:FitNets|FSP) stage 2 \([^)]*\) from epoch (\d+)', log)
+        r'(?:FitNets|FSP) stage 2 \([^)]*\) [a-z ]+ epoch \d+: '
+        r'stage epochs (\d+)-', log)
     hint = int(stopped[-1]) if stopped else (
         int(stages[-1]) - 1 if stages else 0)
     return dict(curve=curve, hint_epochs=hint, epochs=curve[-1][0],

@@ -131,6 +131,20 @@ def test_parse_log_reads_fsp_stage_epochs():
            '12/02 - Epoch(val) [2][4/4]    accuracy/top1: 60.0000\n')
     assert study.parse_log(log)['hint_epochs'] == 1
 
+
+@pytest.mark.parametrize('where', ['from', 'resumed at'])
+def test_parse_log_reads_stage1_epochs_from_the_stage_span(where):
+    """A sitting resumed in stage 2 logs the stage again at the epoch it
+    resumed; stage 1's length is the span's start (a KD run, no stage 1,
+    was read as 33 hint epochs from "stage 2 (kd) from epoch 34")."""
+    kd = ('12/02 - Epoch(val) [33][4/4]    accuracy/top1: 10.0000\n'
+          f'12/02 - FitNets stage 2 (kd) {where} epoch 34: stage epochs '
+          '1-100 of 100.\n'
+          '12/02 - Epoch(val) [34][4/4]    accuracy/top1: 60.0000\n')
+    assert study.parse_log(kd)['hint_epochs'] == 0
+    fitnets = kd.replace('1-100 of 100', '21-120 of 120')
+    assert study.parse_log(fitnets)['hint_epochs'] == 20
+
 def _run(regime, seed, acc, group='fashion', **kw):
     curve = [(e, acc - 10 + e) for e in range(1, 11)]
     return dict(name=f'{group}_{regime}_s{seed}', group=group,

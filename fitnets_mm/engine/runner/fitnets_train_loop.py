@@ -325,8 +325,11 @@ class FitNetsTrainLoop(EpochBasedTrainLoop):
             if self._logged_stage is not None or self._epoch > 0:
                 self._forget_stage_logs()
             begin, end = self.stage_span(stage)
+            # a run resumed inside a stage says so: "from epoch e" would
+            # read as the stage's first epoch
+            where = 'from' if self._epoch == begin else 'resumed at'
             self.runner.logger.info(
-                f'{self.stage_label(stage)} from epoch {self._epoch + 1}: '
+                f'{self.stage_label(stage)} {where} epoch {self._epoch + 1}: '
                 f'stage epochs {begin + 1}-{end} of {self._max_epochs}.')
             self._logged_stage = stage
         super().run_epoch()

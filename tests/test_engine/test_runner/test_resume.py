@@ -105,9 +105,12 @@ def test_resumed_run_matches_unbroken_run(tmp_path, unbroken, k,
     assert record.epochs[0]['stage'] == first_stage
     assert [e['stage'] for e in record.epochs] == \
         [e['stage'] for e in full.epochs[k:]]
-    assert 'stage {} from epoch {}'.format(
+    # a resume inside a stage is logged as such, with the stage's span
+    begin, end = (1, 2) if first_stage == 'hint' else (3, 4)
+    assert 'stage {} {} epoch {}: stage epochs {}-{} of 4.'.format(
         '1 (hint)' if first_stage == 'hint' else '2 (kd)',
-        k + 1) in tm.read_log(resumed)
+        'from' if k + 1 == begin else 'resumed at', k + 1, begin,
+        end) in tm.read_log(resumed)
     # lr, lambda and the optimizer state (momentum) are those of the
     # unbroken run at the same point
     assert [i['lr'] for i in record.iters] == \
