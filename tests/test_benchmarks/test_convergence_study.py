@@ -145,6 +145,7 @@ def test_parse_log_reads_stage1_epochs_from_the_stage_span(where):
     fitnets = kd.replace('1-100 of 100', '21-120 of 120')
     assert study.parse_log(fitnets)['hint_epochs'] == 20
 
+
 def _run(regime, seed, acc, group='fashion', **kw):
     curve = [(e, acc - 10 + e) for e in range(1, 11)]
     return dict(name=f'{group}_{regime}_s{seed}', group=group,
