@@ -11,7 +11,9 @@ and stops on a plateau, not at a fixed budget:
 * stage 2, backprop and the teachers run until test accuracy has not
   improved by ``--min-delta`` points for ``--patience`` epochs
   (``StageEarlyStoppingHook``, mmengine's ``EarlyStoppingHook`` counting
-  stage 2 only), at most ``--max-epochs``.
+  stage 2 only), at most ``--max-epochs``; the count begins once accuracy
+  has passed ``--begin-level`` (twice chance), so a student still on its
+  initial plateau at chance is not taken for converged.
 
 Groups (``--only``):
 
@@ -147,6 +149,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    help='stage-1 patience (default 5, quick 1)')
     p.add_argument('--min-delta', type=float, default=0.1,
                    help='accuracy points that count as an improvement')
+    p.add_argument('--begin-level', type=float, default=20.0,
+                   help='accuracy (%%) after which the plateau count '
+                   'begins: a run still at chance goes on to its cap '
+                   '(default 20, twice chance)')
     p.add_argument('--pass-at', default='mnist=90,fashion=80',
                    help='accuracy (%%) whose first passing epoch is '
                    'reported, per dataset')
@@ -253,7 +259,8 @@ def leaf_config(job: dict, args: argparse.Namespace) -> str:
                      'val_begin=1, val_interval=1)')
     hooks.append(dict(type='mmrazor.StageEarlyStoppingHook',
                       monitor='accuracy/top1', patience=args.patience,
-                      min_delta=args.min_delta))
+                      min_delta=args.min_delta,
+                      begin_level=args.begin_level))
     if job.get('depth'):
         backbone, head = job['backbone'], job['head']
         arch = (f'dict(backbone=dict(_delete_=True, **{backbone!r}), '
@@ -607,7 +614,8 @@ def report(teachers: List[dict], results: List[dict],
         f'not improved for {args.hint_patience} epochs (cap '
         f'{args.hint_cap}); stage 2, backprop and teachers until test '
         f'accuracy has not improved by {args.min_delta} points for '
-        f'{args.patience} epochs (cap {args.max_epochs}). Teacher cache: '
+        f'{args.patience} epochs (cap {args.max_epochs}), counted from '
+        f'the first epoch past {args.begin_level:g} %. Teacher cache: '
         f'{"off" if args.no_cache else "on"}. Total: {core_h:.2f} '
         f'core-hours over {len(teachers) + len(results)} saved runs' +
         (f' (and {unmeasured} sitting(s) of resumed runs whose CPU time was '

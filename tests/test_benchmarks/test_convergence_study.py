@@ -49,7 +49,8 @@ def test_fitnets_leaf_stops_stage1_and_stage2_on_plateaus(tmp_path):
         'val_interval=1)' in text
     assert "'patience': 3" in text and 'range(50000, 60000)' in text
     assert "'type': 'mmrazor.StageEarlyStoppingHook', 'monitor': " \
-        "'accuracy/top1', 'patience': 4" in text
+        "'accuracy/top1', 'patience': 4, 'min_delta': 0.1, 'begin_level': " \
+        "20.0}" in text
     assert "'type': 'mmrazor.TeacherCacheHook'" in text
     assert "teacher_ckpt='/t/epoch_3.pth'" in text
     # the config's own hooks are kept
