@@ -18,7 +18,8 @@ class FakeAccuracy(Hook):
         metrics['accuracy/top1'] = self.values[runner.epoch - 1]
 
 
-def _train(tmp_path, values, hint_epochs, kd_epochs, patience=2):
+def _train(tmp_path, values, hint_epochs, kd_epochs, patience=2,
+           begin_level=None):
     runner = tm.build_runner(
         work_dir=str(tmp_path), hint_epochs=hint_epochs, kd_epochs=kd_epochs,
         val_dataloader=tm.dataloader_cfg(),
@@ -27,7 +28,7 @@ def _train(tmp_path, values, hint_epochs, kd_epochs, patience=2):
         custom_hooks=[FakeAccuracy(values),
                       dict(type='StageEarlyStoppingHook',
                            monitor='accuracy/top1', patience=patience,
-                           min_delta=0.5)],
+                           min_delta=0.5, begin_level=begin_level)],
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
                            checkpoint=dict(type='CheckpointHook',
                                            interval=1)))
@@ -65,29 +66,12 @@ def test_count_travels_in_the_checkpoint(tmp_path):
     assert saved(4) == dict(best_score=50, wait_count=1)
 
 
-def _train_begin(tmp_path, values, begin_level, patience=2):
-    runner = tm.build_runner(
-        work_dir=str(tmp_path), hint_epochs=0, kd_epochs=len(values),
-        val_dataloader=tm.dataloader_cfg(),
-        val_evaluator=dict(type='mmpretrain.Accuracy'),
-        val_cfg=dict(),
-        custom_hooks=[FakeAccuracy(values),
-                      dict(type='StageEarlyStoppingHook',
-                           monitor='accuracy/top1', patience=patience,
-                           min_delta=0.5, begin_level=begin_level)],
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
-                           checkpoint=dict(type='CheckpointHook',
-                                           interval=1)))
-    runner.train()
-    return runner
-
-
 def test_a_plateau_at_chance_is_not_convergence(tmp_path):
     # 4 epochs at chance, then the student leaves the plateau
     values = [10, 10, 10, 10, 70, 80, 80.1, 80.2, 90]
-    without = _train_begin(tmp_path / 'a', values, begin_level=None)
+    without = _train(tmp_path / 'a', values, 0, len(values))
     assert without.epoch == 3  # mmengine's count stops it at chance
-    runner = _train_begin(tmp_path / 'b', values, begin_level=20)
+    runner = _train(tmp_path / 'b', values, 0, len(values), begin_level=20)
     assert runner.epoch == 8  # 80.1 and 80.2 do not beat 80 + 0.5
     log = tm.read_log(runner)
     assert 'accuracy/top1 = 70 passed 20 at epoch 5; the plateau count ' \
@@ -96,7 +80,7 @@ def test_a_plateau_at_chance_is_not_convergence(tmp_path):
 
 
 def test_a_run_that_never_passes_the_level_runs_to_its_cap(tmp_path):
-    runner = _train_begin(tmp_path, [10, 11, 10, 19, 10], begin_level=20)
+    runner = _train(tmp_path, [10, 11, 10, 19, 10], 0, 5, begin_level=20)
     assert runner.epoch == 5
     assert 'did not improve' not in tm.read_log(runner)
 
