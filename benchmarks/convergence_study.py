@@ -497,14 +497,16 @@ def first_pass(curve: Sequence[Sequence[float]], level: float
     return next((int(e) for e, a in curve if a >= level), None)
 
 
-def group_table(rows: List[dict], level: float) -> str:
+def group_table(rows: List[dict], level: float, escape: float) -> str:
     """Per regime: final and best accuracy, epochs, stage-1 epochs, first
-    epoch at ``level`` per seed; then paired differences."""
+    epoch at ``escape`` (off the plateau at chance) and at ``level`` per
+    seed; then paired differences."""
     regimes = [r for r in REGIMES + ('teacher', )
                if any(x['regime'] == r for x in rows)]
     out = [f'| regime | final acc % (mean ± std) | best acc % | epochs '
-           f'(stage 1) per seed | first epoch ≥ {level:g} % per seed | '
-           'seeds | core-h / run |', '|---|---:|---:|---|---|---:|---:|']
+           f'(stage 1) per seed | first epoch ≥ {escape:g} % per seed | '
+           f'first epoch ≥ {level:g} % per seed | seeds | core-h / run |',
+           '|---|---:|---:|---|---|---|---:|---:|']
     by = {r: sorted((x for x in rows if x['regime'] == r),
                     key=lambda x: x['seed']) for r in regimes}
     for regime in regimes:
@@ -513,12 +515,12 @@ def group_table(rows: List[dict], level: float) -> str:
         best, _, _ = me.mean_ci([x['best'] for x in xs])
         epochs = ', '.join(f'{x["epochs"]} ({x["hint_epochs"]})'
                            for x in xs)
-        passes = ', '.join(str(first_pass(x['curve'], level) or '-')
-                           for x in xs)
+        escapes, passes = (', '.join(str(first_pass(x['curve'], at) or '-')
+                                     for x in xs) for at in (escape, level))
         cpu = statistics.fmean(x['cpu'] for x in xs) / 3600
         spread = f'{mean:.2f} ± {std:.2f}' if len(xs) > 1 else f'{mean:.2f}'
         out.append(f'| {regime} | {spread} | {best:.2f} | {epochs} | '
-                   f'{passes} | {", ".join(str(x["seed"]) for x in xs)} '
+                   f'{escapes} | {passes} | {", ".join(str(x["seed"]) for x in xs)} '
                    f'| {cpu:.2f} |')
     pairs = [(a, b) for a, b in (('FitNets', 'backprop'), ('FitNets', 'KD'),
                                  ('KD', 'backprop'), ('FSP', 'backprop'),
@@ -643,7 +645,7 @@ def report(teachers: List[dict], results: List[dict],
             text += [f'### {name}' + (f' ({sub[0]["width"]} channels, '
                                      f'{sub[0]["mult"] / 1e6:.2f}M mult.)'
                                      if depth else ''), '',
-                     group_table(sub, level), '',
+                     group_table(sub, level, args.begin_level), '',
                      f'![curves]({name}_curves.png)', '']
             plot_curves(sub, os.path.join(args.results,
                                           f'{name}_curves.png'),

@@ -170,9 +170,9 @@ def test_report_tables_ci_and_plots(tmp_path):
     text = study.report([teacher], runs, args, 'python x')
     # FitNets - backprop per seed: 5, 6, 7 -> mean 6, CI 4.30 * 1 / sqrt 3
     assert '| FitNets − backprop | +6.00 | [+3.52, +8.48] | 3 |' in text
-    # first epoch >= 80 %: curves 71..80, 72..81, 73..82
+    # first epoch >= 20 % and >= 80 %: curves 71..80, 72..81, 73..82
     assert '| backprop | 81.00 ± 1.00 | 81.00 | 10 (0), 10 (0), 10 (0) | ' \
-        '10, 9, 8 | 0, 1, 2 | 1.00 |' in text
+        '1, 1, 1 | 10, 9, 8 | 0, 1, 2 | 1.00 |' in text
     assert 'Total: 31.00 core-hours over 31 saved runs.' in text
     res = tmp_path / 'res'
     for png in ('fashion_curves.png', 'fashion-depth.png',
@@ -180,6 +180,17 @@ def test_report_tables_ci_and_plots(tmp_path):
         assert (res / png).stat().st_size > 5000
     saved = json.loads((res / 'convergence_study.json').read_text())
     assert saved['core_hours'] == pytest.approx(31.0)
+
+
+def test_report_gives_the_epoch_each_run_left_chance():
+    stuck = _run('backprop', 0, 0)
+    stuck['curve'] = [(e, 10.0) for e in range(1, 6)]
+    late = _run('backprop', 1, 0)
+    late['curve'] = [(1, 10.0), (2, 10.0), (3, 19.9), (4, 20.0), (5, 85.0)]
+    table = study.group_table([stuck, late], 80, 20)
+    assert 'first epoch ≥ 20 % per seed | first epoch ≥ 80 % per seed' \
+        in table
+    assert '| -, 4 | -, 5 |' in table
 
 
 @pytest.mark.slow
