@@ -7,7 +7,8 @@ and stops on a plateau, not at a fixed budget:
 
 * stage 1 (FitNets, FSP) runs until its validation stage-1 loss has not
   improved for ``--hint-patience`` epochs (``HintValidationHook(patience=)``,
-  at most ``--hint-cap`` epochs; its best weights are reloaded);
+  at most ``--hint-cap`` epochs; its best weights are reloaded;
+  ``--longer-hint-caps`` adds variants with other caps, ``NAME_hintCAP``);
 * stage 2, backprop and the teachers run until test accuracy has not
   improved by ``--min-delta`` points for ``--patience`` epochs
   (``StageEarlyStoppingHook``, mmengine's ``EarlyStoppingHook`` counting
@@ -142,6 +143,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    '(default 100, quick 3)')
     p.add_argument('--hint-cap', type=int, default=None,
                    help='cap of stage-1 epochs (default 50, quick 2)')
+    p.add_argument('--longer-hint-caps', default='',
+                   type=lambda t: [int(c) for c in t.split(',') if c.strip()],
+                   help='also run FitNets/FSP of the table4 and fashion '
+                   'groups with these stage-1 caps, as the variants '
+                   'NAME_hintCAP (e.g. 150: does a longer stage 1 change '
+                   'the result?)')
     p.add_argument('--patience', type=int, default=None,
                    help='stage-2 plateau patience in epochs (default 10, '
                    'quick 1)')
@@ -232,7 +239,8 @@ def leaf_config(job: dict, args: argparse.Namespace) -> str:
     hooks = _hooks(base)
     distill = regime in ('KD', 'FitNets', 'FSP')
     if distill:
-        hint = args.hint_cap if regime in ('FitNets', 'FSP') else 0
+        hint = job.get('hint_cap', args.hint_cap) \
+            if regime in ('FitNets', 'FSP') else 0
         lines.append(f'train_cfg = dict(hint_epochs={hint}, kd_epochs='
                      f'{args.max_epochs}, val_begin=1, val_interval=1)')
         lines.append(f'model = dict(teacher_ckpt={job["teacher_ckpt"]!r})')
@@ -343,6 +351,11 @@ def make_jobs(args: argparse.Namespace) -> Tuple[List[dict], List[dict]]:
             jobs += [dict(common, name=f'{group}_{r}_s{s}', regime=r, seed=s,
                           init='paper', depth=None)
                      for s in seeds for r in args.regimes]
+            jobs += [dict(common, name=f'{group}_{r}_s{s}_hint{cap}',
+                          regime=r, seed=s, init='paper', depth=None,
+                          hint_cap=cap)
+                     for cap in args.longer_hint_caps for s in seeds
+                     for r in args.regimes if r in ('FitNets', 'FSP')]
             continue
         depths = args.depths if group == 'depth' else [args.fashion_depth]
         for depth in depths:
@@ -497,17 +510,25 @@ def first_pass(curve: Sequence[Sequence[float]], level: float
     return next((int(e) for e, a in curve if a >= level), None)
 
 
+def label(run: dict) -> str:
+    """The regime of a run, with its stage-1 cap if it is a longer-hint
+    variant (``--longer-hint-caps``)."""
+    cap = run.get('hint_cap')
+    return run['regime'] + (f' (hint cap {cap})' if cap else '')
+
+
 def group_table(rows: List[dict], level: float, escape: float) -> str:
     """Per regime: final and best accuracy, epochs, stage-1 epochs, first
     epoch at ``escape`` (off the plateau at chance) and at ``level`` per
-    seed; then paired differences."""
-    regimes = [r for r in REGIMES + ('teacher', )
-               if any(x['regime'] == r for x in rows)]
+    seed; then paired differences (a longer-hint variant also against its
+    regime)."""
+    regimes = [v for r in REGIMES + ('teacher', ) for v in sorted(
+        {label(x) for x in rows if x['regime'] == r}, key=len)]
     out = [f'| regime | final acc % (mean ± std) | best acc % | epochs '
            f'(stage 1) per seed | first epoch ≥ {escape:g} % per seed | '
            f'first epoch ≥ {level:g} % per seed | seeds | core-h / run |',
            '|---|---:|---:|---|---|---|---:|---:|']
-    by = {r: sorted((x for x in rows if x['regime'] == r),
+    by = {r: sorted((x for x in rows if label(x) == r),
                     key=lambda x: x['seed']) for r in regimes}
     for regime in regimes:
         xs = by[regime]
@@ -526,6 +547,8 @@ def group_table(rows: List[dict], level: float, escape: float) -> str:
                                  ('KD', 'backprop'), ('FSP', 'backprop'),
                                  ('FitNets', 'FSP'))
              if a in by and b in by]
+    pairs += [(v, b) for v in regimes if ' ' in v
+              for b in ('backprop', 'KD', v.split()[0]) if b in by]
     if pairs:
         out += ['', '| paired difference (final acc, points) | mean | '
                 '95 % CI | seeds |', '|---|---:|---:|---:|']
@@ -550,11 +573,12 @@ def plot_curves(rows: List[dict], path: str, title: str) -> None:
     colors = dict(zip(REGIMES + ('teacher', ),
                       ('C0', 'C1', 'C2', 'C3', 'k')))
     seen = set()
-    for x in sorted(rows, key=lambda x: (x['regime'], x['seed'])):
-        label = None if x['regime'] in seen else x['regime']
-        seen.add(x['regime'])
+    for x in sorted(rows, key=lambda x: (label(x), x['seed'])):
+        name = label(x)
         ax.plot(*zip(*x['curve']), color=colors[x['regime']], lw=1,
-                alpha=0.8, label=label)
+                alpha=0.8, label=None if name in seen else name,
+                ls='--' if x.get('hint_cap') else '-')
+        seen.add(name)
         if x['hint_epochs']:
             ax.axvline(x['hint_epochs'] + 0.5, color=colors[x['regime']],
                        lw=0.5, ls=':')

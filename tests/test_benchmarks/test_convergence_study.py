@@ -94,6 +94,30 @@ def test_depth_leaf_sets_the_student_init(tmp_path):
     assert "'type': 'Xavier'" in text and 'backbone.layers.2' in text
 
 
+
+def test_longer_hint_caps_add_named_variants(tmp_path):
+    args = study.parse_args(['--out', str(tmp_path), '--only', 'table4',
+                             '--regimes', 'backprop,FitNets', '--seeds',
+                             '0-1', '--longer-hint-caps', '150'])
+    _, jobs = study.make_jobs(args)
+    assert sorted(j['name'] for j in jobs) == sorted(
+        [f'table4_{r}_s{s}' for r in ('backprop', 'FitNets') for s in (0, 1)]
+        + ['table4_FitNets_s0_hint150', 'table4_FitNets_s1_hint150'])
+    longer = next(j for j in jobs if j['name'].endswith('_hint150'))
+    base = next(j for j in jobs if j['name'] == 'table4_FitNets_s0')
+    assert 'train_cfg = dict(hint_epochs=150, kd_epochs=100' in \
+        study.leaf_config(dict(longer, teacher_ckpt='x.pth'), args)
+    assert 'train_cfg = dict(hint_epochs=50, kd_epochs=100' in \
+        study.leaf_config(dict(base, teacher_ckpt='x.pth'), args)
+    # the variant is its own row, compared with the baselines and its base
+    runs = [_run('backprop', s, 80) for s in (0, 1)] + \
+        [_run('FitNets', s, 85 + s) for s in (0, 1)] + \
+        [dict(_run('FitNets', s, 86 + 2 * s), hint_cap=150) for s in (0, 1)]
+    table = study.group_table(runs, 80, 20)
+    assert '| FitNets (hint cap 150) | 87.00 ± 1.41 |' in table
+    assert '| FitNets (hint cap 150) − FitNets | +1.50 |' in table
+    assert '| FitNets (hint cap 150) − backprop | +7.00 |' in table
+
 LOG = """
 12/02 - Epoch(val) [1][4/4]    accuracy/top1: 10.0000  data_time: 0.1
 12/02 - Epoch(val) [2][4/4]    accuracy/top1: 11.0000  data_time: 0.1
