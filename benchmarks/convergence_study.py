@@ -540,9 +540,9 @@ def group_table(rows: List[dict], level: float, escape: float) -> str:
                                      for x in xs) for at in (escape, level))
         cpu = statistics.fmean(x['cpu'] for x in xs) / 3600
         spread = f'{mean:.2f} ± {std:.2f}' if len(xs) > 1 else f'{mean:.2f}'
+        seeds = ', '.join(str(x['seed']) for x in xs)
         out.append(f'| {regime} | {spread} | {best:.2f} | {epochs} | '
-                   f'{escapes} | {passes} | {", ".join(str(x["seed"]) for x in xs)} '
-                   f'| {cpu:.2f} |')
+                   f'{escapes} | {passes} | {seeds} | {cpu:.2f} |')
     pairs = [(a, b) for a, b in (('FitNets', 'backprop'), ('FitNets', 'KD'),
                                  ('KD', 'backprop'), ('FSP', 'backprop'),
                                  ('FitNets', 'FSP'))
