@@ -96,10 +96,14 @@ def test_depth_leaf_sets_the_student_init(tmp_path):
 
 
 def test_longer_hint_caps_add_named_variants(tmp_path):
-    args = study.parse_args(['--out', str(tmp_path), '--only', 'table4',
-                             '--regimes', 'backprop,FitNets', '--seeds',
-                             '0-1', '--longer-hint-caps', '150'])
-    _, jobs = study.make_jobs(args)
+    args = study.parse_args(['--out', str(tmp_path), '--only',
+                             'table4,fashion', '--regimes', 'backprop,FitNets',
+                             '--seeds', '0-1', '--fashion-seeds', '0',
+                             '--longer-hint-caps', '150'])
+    jobs = [j for j in study.make_jobs(args)[1] if j['group'] == 'table4']
+    assert not any(j['name'].endswith('_hint150')
+                   for j in study.make_jobs(args)[1]
+                   if j['group'] == 'fashion')
     assert sorted(j['name'] for j in jobs) == sorted(
         [f'table4_{r}_s{s}' for r in ('backprop', 'FitNets') for s in (0, 1)]
         + ['table4_FitNets_s0_hint150', 'table4_FitNets_s1_hint150'])
