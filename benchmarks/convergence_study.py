@@ -110,6 +110,18 @@ def parse_seeds(text: str) -> List[int]:
     return seeds
 
 
+def epoch_caps(text: str) -> List[int]:
+    """``'150,200'`` -> ``[150, 200]`` (stage-1 caps, epochs >= 1)."""
+    try:
+        caps = [int(c) for c in text.split(',') if c.strip()]
+    except ValueError:
+        caps = [0]
+    if any(c < 1 for c in caps):
+        raise argparse.ArgumentTypeError(
+            f'expected epoch caps >= 1 such as 150 or 150,200, got {text!r}')
+    return caps
+
+
 def _names(text: str, known: Sequence[str], what: str) -> List[str]:
     names = [n.strip() for n in text.split(',') if n.strip()]
     unknown = [n for n in names if n not in known]
@@ -143,8 +155,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    '(default 100, quick 3)')
     p.add_argument('--hint-cap', type=int, default=None,
                    help='cap of stage-1 epochs (default 50, quick 2)')
-    p.add_argument('--longer-hint-caps', default='',
-                   type=lambda t: [int(c) for c in t.split(',') if c.strip()],
+    p.add_argument('--longer-hint-caps', default='', type=epoch_caps,
                    help='also run FitNets/FSP of the table4 group (MNIST, '
                    'where stage 1 reaches the cap of 50) with these stage-1 '
                    'caps, as the variants '
@@ -550,8 +561,9 @@ def group_table(rows: List[dict], level: float, escape: float) -> str:
                                  ('KD', 'backprop'), ('FSP', 'backprop'),
                                  ('FitNets', 'FSP'))
              if a in by and b in by]
-    pairs += [(v, b) for v in regimes if ' ' in v
-              for b in ('backprop', 'KD', v.split()[0]) if b in by]
+    regime_of = {label(x): x['regime'] for x in rows}
+    pairs += [(v, b) for v in regimes if regime_of[v] != v
+              for b in ('backprop', 'KD', regime_of[v]) if b in by]
     if pairs:
         out += ['', '| paired difference (final acc, points) | mean | '
                 '95 % CI | seeds |', '|---|---:|---:|---:|']

@@ -94,16 +94,15 @@ def test_depth_leaf_sets_the_student_init(tmp_path):
     assert "'type': 'Xavier'" in text and 'backbone.layers.2' in text
 
 
-
 def test_longer_hint_caps_add_named_variants(tmp_path):
     args = study.parse_args(['--out', str(tmp_path), '--only',
                              'table4,fashion', '--regimes', 'backprop,FitNets',
                              '--seeds', '0-1', '--fashion-seeds', '0',
                              '--longer-hint-caps', '150'])
-    jobs = [j for j in study.make_jobs(args)[1] if j['group'] == 'table4']
+    _, every = study.make_jobs(args)
+    jobs = [j for j in every if j['group'] == 'table4']
     assert not any(j['name'].endswith('_hint150')
-                   for j in study.make_jobs(args)[1]
-                   if j['group'] == 'fashion')
+                   for j in every if j['group'] == 'fashion')
     assert sorted(j['name'] for j in jobs) == sorted(
         [f'table4_{r}_s{s}' for r in ('backprop', 'FitNets') for s in (0, 1)]
         + ['table4_FitNets_s0_hint150', 'table4_FitNets_s1_hint150'])
@@ -121,6 +120,16 @@ def test_longer_hint_caps_add_named_variants(tmp_path):
     assert '| FitNets (hint cap 150) | 87.00 ± 1.41 |' in table
     assert '| FitNets (hint cap 150) − FitNets | +1.50 |' in table
     assert '| FitNets (hint cap 150) − backprop | +7.00 |' in table
+
+
+@pytest.mark.parametrize('text', ['0', 'x', '150,-1'])
+def test_bad_longer_hint_caps(text, capsys):
+    with pytest.raises(SystemExit):
+        study.parse_args(['--longer-hint-caps', text])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith('argument --longer-hint-caps: expected epoch caps '
+                        f'>= 1 such as 150 or 150,200, got {text!r}')
+
 
 LOG = """
 12/02 - Epoch(val) [1][4/4]    accuracy/top1: 10.0000  data_time: 0.1
