@@ -681,10 +681,10 @@ def report(teachers: List[dict], results: List[dict],
             sub = [x for x in rows if x.get('depth') == depth
                    and x['init'] == init]
             name = f'{group}' + (f'_d{depth}_{init}' if depth else '')
-            text += [f'### {name}' + (f' ({sub[0]["width"]} channels, '
-                                     f'{sub[0]["mult"] / 1e6:.2f}M mult.)'
-                                     if depth else ''), '',
-                     group_table(sub, level, args.begin_level), '',
+            if depth:  # one sub-table per depth and init
+                text += [f'### {name} ({sub[0]["width"]} channels, '
+                         f'{sub[0]["mult"] / 1e6:.2f}M mult.)', '']
+            text += [group_table(sub, level, args.begin_level), '',
                      f'![curves]({name}_curves.png)', '']
             plot_curves(sub, os.path.join(args.results,
                                           f'{name}_curves.png'),

@@ -211,6 +211,9 @@ def test_report_tables_ci_and_plots(tmp_path):
     assert '| backprop | 81.00 ± 1.00 | 81.00 | 10 (0), 10 (0), 10 (0) | ' \
         '1, 1, 1 | 10, 9, 8 | 0, 1, 2 | 1.00 |' in text
     assert 'Total: 31.00 core-hours over 31 saved runs.' in text
+    # one heading per group; depth groups add one per depth and init
+    assert '## fashion\n' in text and '### fashion\n' not in text
+    assert '### fashion-depth_d5_glorot (16 channels, 5.00M mult.)' in text
     res = tmp_path / 'res'
     for png in ('fashion_curves.png', 'fashion-depth.png',
                 'fashion-depth_d5_glorot_curves.png'):
