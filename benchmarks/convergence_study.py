@@ -706,7 +706,8 @@ def report(teachers: List[dict], results: List[dict],
 
 def main(argv: Optional[Sequence[str]] = None) -> str:
     args = parse_args(argv)
-    if any(g in ('table4', 'depth') for g in args.only) and \
+    if not args.report_only and any(
+            g in ('table4', 'depth') for g in args.only) and \
             not os.path.isfile(os.path.join(args.data,
                                             'train-images-idx3-ubyte')):
         subprocess.run([sys.executable, me.MAKE_SPLIT, args.data],

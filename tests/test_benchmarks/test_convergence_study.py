@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -391,3 +392,43 @@ def test_a_sitting_on_another_machine_reads_back_committed_runs(
     assert ckpt.startswith('fitnets_mm://mnist/maxout-teacher_1xb128_mnist_')
     with pytest.raises(FileNotFoundError, match='model zoo has no model'):
         study.teacher_checkpoint(str(tmp_path / 'out' / 'fashion_x'))
+
+
+def _normalised_report(text: str) -> str:
+    """A report without what depends on where it was written: the command
+    line (its --out and --results), the leaf folder and the machine."""
+    import re
+    text = re.sub(r'Command: `[^`]*`', 'Command: CMD', text)
+    text = re.sub(r'`[^`]*/leaves/NAME\.py`', '`OUT/leaves/NAME.py`', text)
+    return text.split('\nMachine:')[0]
+
+
+def test_the_committed_report_is_reproduced_from_the_committed_runs(
+        tmp_path, monkeypatch, capsys):
+    """The documented report command, run on a machine that has only the
+    committed runs (no study folder, no data, no training), writes the
+    committed report: every table, figure and total in it comes from the
+    saved runs."""
+    import shlex
+    import shutil
+    from utils.doc_blocks import commands, doc_block
+    committed = Path(study.REPO) / 'benchmarks' / 'results'
+    report_cmd = shlex.split(commands(doc_block('convergence-sitting'))[1])
+    text = (committed / 'convergence_study.md').read_text()
+    assert f'Command: `{shlex.join(report_cmd)}`' in text
+    shutil.copytree(committed / 'convergence_runs',
+                    tmp_path / 'res' / 'convergence_runs')
+    monkeypatch.setattr(study.me, 'MAKE_SPLIT', '/nonexistent/split.py')
+    argv = report_cmd[2:] + ['--out', str(tmp_path / 'out'), '--results',
+                             str(tmp_path / 'res'), '--data',
+                             str(tmp_path / 'no_data')]
+    study.main(argv)
+    assert 'core-h' not in capsys.readouterr().out.split('student runs')[1] \
+        .split('# Convergence')[0], 'a run was trained, not read back'
+    again = (tmp_path / 'res' / 'convergence_study.md').read_text()
+    assert _normalised_report(again) == _normalised_report(text)
+    import re
+    pngs = re.findall(r'\]\(([\w-]+\.png)\)', text)
+    assert 'table4_curves.png' in pngs and 'fashion_curves.png' in pngs
+    for png in pngs:
+        assert (tmp_path / 'res' / png).stat().st_size > 5000, png
