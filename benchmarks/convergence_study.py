@@ -64,6 +64,7 @@ REPO = me.REPO
 PAPER_DIR = me.PAPER_DIR
 GROUPS = ('table4', 'depth', 'fashion', 'fashion-depth')
 REGIMES = ('backprop', 'KD', 'FitNets', 'FSP')
+DATASET_NAMES = {'mnist': 'MNIST', 'fashion': 'Fashion-MNIST'}
 INITS = {
     'paper': dict(type='Uniform', layer=['Conv2d', 'Linear'], a=-0.005,
                   b=0.005, bias=0.),
@@ -568,14 +569,59 @@ def group_table(rows: List[dict], level: float, escape: float) -> str:
         out += ['', '| paired difference (final acc, points) | mean | '
                 '95 % CI | seeds |', '|---|---:|---:|---:|']
     for a, b in pairs:
-        acc_b = {x['seed']: x['accuracy'] for x in by[b]}
-        diffs = [x['accuracy'] - acc_b[x['seed']] for x in by[a]
-                 if x['seed'] in acc_b]
-        mean, _, ci = me.mean_ci(diffs)
-        interval = f'[{mean - ci:+.2f}, {mean + ci:+.2f}]' \
-            if len(diffs) > 1 else '-'
-        out.append(f'| {a} − {b} | {mean:+.2f} | {interval} '
-                   f'| {len(diffs)} |')
+        mean, interval, n = paired(by[a], by[b])
+        out.append(f'| {a} − {b} | {mean:+.2f} | {interval} | {n} |')
+    return '\n'.join(out)
+
+
+def paired(runs: List[dict], baseline: List[dict]
+           ) -> Tuple[float, str, int]:
+    """Mean and 95 % CI (``'-'`` from one seed) of the final accuracy of
+    ``runs`` minus ``baseline``'s, over the seeds both have, and their
+    number."""
+    acc_b = {x['seed']: x['accuracy'] for x in baseline}
+    diffs = [x['accuracy'] - acc_b[x['seed']] for x in runs
+             if x['seed'] in acc_b]
+    mean, _, ci = me.mean_ci(diffs)
+    interval = f'[{mean - ci:+.2f}, {mean + ci:+.2f}]' \
+        if len(diffs) > 1 else '-'
+    return mean, interval, len(diffs)
+
+
+def summary_table(teachers: List[dict], results: List[dict]) -> str:
+    """One row per regime of every group but the depth studies, after the
+    group's teacher: final accuracy over seeds and the paired difference
+    to backprop and to KD (the table the README quotes)."""
+    out = ['| group | data | regime | final acc % (mean ± std) | seeds | '
+           '− backprop, points [95 % CI] | − KD, points [95 % CI] |',
+           '|---|---|---|---:|---:|---:|---:|']
+    for group in GROUPS:
+        rows = [x for x in results if x['group'] == group]
+        if not rows or group.endswith('depth'):
+            continue
+        data = DATASET_NAMES[rows[0]['dataset']]
+        out += [f'| {group} | {data} | teacher | {t["accuracy"]:.2f} | 1 '
+                '| - | - |' for t in teachers
+                if t['dataset'] == rows[0]['dataset']]
+        by = {}
+        for x in sorted(rows, key=lambda x: x['seed']):
+            by.setdefault(label(x), []).append(x)
+        for regime in sorted(by, key=lambda r: (
+                REGIMES.index(r.split(' ')[0]), len(r))):
+            xs = by[regime]
+            mean, std, _ = me.mean_ci([x['accuracy'] for x in xs])
+            cells = []
+            for base in ('backprop', 'KD'):
+                if base == regime or base not in by:
+                    cells.append('-')
+                    continue
+                diff, interval, n = paired(xs, by[base])
+                cells.append(f'{diff:+.2f}' + (f' {interval}' if n > 1
+                                               else ''))
+            spread = f'{mean:.2f} ± {std:.2f}' if len(xs) > 1 \
+                else f'{mean:.2f}'
+            out.append(f'| {group} | {data} | {regime} | {spread} | '
+                       f'{len(xs)} | {cells[0]} | {cells[1]} |')
     return '\n'.join(out)
 
 
@@ -661,6 +707,8 @@ def report(teachers: List[dict], results: List[dict],
         f'core-hours over {len(teachers) + len(results)} saved runs' +
         (f' (and {unmeasured} sitting(s) of resumed runs whose CPU time was '
          'not recorded)' if unmeasured else '') + '.', '']
+    if any(not x['group'].endswith('depth') for x in results):
+        text += ['## Summary', '', summary_table(teachers, results), '']
     for t in teachers:
         text += [f'Teacher ({t["dataset"]}): {t["accuracy"]:.2f} % after '
                  f'{t["epochs"]} epochs (best {t["best"]:.2f} %).', '',

@@ -212,6 +212,14 @@ def test_report_tables_ci_and_plots(tmp_path):
     assert '| backprop | 81.00 ± 1.00 | 81.00 | 10 (0), 10 (0), 10 (0) | ' \
         '1, 1, 1 | 10, 9, 8 | 0, 1, 2 | 1.00 |' in text
     assert 'Total: 31.00 core-hours over 31 saved runs.' in text
+    # the summary the README quotes: the teacher, then each regime against
+    # backprop and KD (none here); the depth groups have their own plots
+    summary = text.split('## Summary')[1].split('\n\n')[1]
+    assert summary.splitlines()[2:] == [
+        '| fashion | Fashion-MNIST | teacher | 90.00 | 1 | - | - |',
+        '| fashion | Fashion-MNIST | backprop | 81.00 ± 1.00 | 3 | - | - |',
+        '| fashion | Fashion-MNIST | FitNets | 87.00 ± 2.00 | 3 | '
+        '+6.00 [+3.52, +8.48] | - |']
     # one heading per group; depth groups add one per depth and init
     assert '## fashion\n' in text and '### fashion\n' not in text
     assert '### fashion-depth_d5_glorot (16 channels, 5.00M mult.)' in text
@@ -432,3 +440,20 @@ def test_the_committed_report_is_reproduced_from_the_committed_runs(
     assert 'table4_curves.png' in pngs and 'fashion_curves.png' in pngs
     for png in pngs:
         assert (tmp_path / 'res' / png).stat().st_size > 5000, png
+
+
+def test_the_readme_quotes_the_reports_summary():
+    """The README's results table is the committed report's summary, and
+    its command is the documented report command (whose output the test
+    above rebuilds from the committed runs)."""
+    from utils.doc_blocks import commands, doc_block
+    readme = (Path(study.REPO) / 'README.md').read_text()
+    report = (Path(study.REPO) / 'benchmarks' / 'results' /
+              'convergence_study.md').read_text()
+    import shlex
+    assert [shlex.split(c) for c in commands(doc_block('readme-results'))] \
+        == [shlex.split(commands(doc_block('convergence-sitting'))[1])]
+    quoted = readme.split('<!-- convergence-summary: start -->')[1].split(
+        '<!-- convergence-summary: end -->')[0].strip()
+    assert quoted == report.split('## Summary\n\n')[1].split('\n\n')[0]
+    assert quoted.count('\n| ') >= 10
