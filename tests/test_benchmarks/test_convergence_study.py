@@ -442,9 +442,9 @@ def test_the_committed_report_is_reproduced_from_the_committed_runs(
         assert (tmp_path / 'res' / png).stat().st_size > 5000, png
 
 
-def test_the_readme_quotes_the_reports_summary():
-    """The README's results table is the committed report's summary, and
-    its command is the documented report command (whose output the test
+def test_the_readme_and_docs_quote_the_reports_summary():
+    """The results table of the README and of the evidence page is the
+    committed report's summary, and the README's command is the documented report command (whose output the test
     above rebuilds from the committed runs)."""
     from utils.doc_blocks import commands, doc_block
     readme = (Path(study.REPO) / 'README.md').read_text()
@@ -453,7 +453,11 @@ def test_the_readme_quotes_the_reports_summary():
     import shlex
     assert [shlex.split(c) for c in commands(doc_block('readme-results'))] \
         == [shlex.split(commands(doc_block('convergence-sitting'))[1])]
-    quoted = readme.split('<!-- convergence-summary: start -->')[1].split(
-        '<!-- convergence-summary: end -->')[0].strip()
-    assert quoted == report.split('## Summary\n\n')[1].split('\n\n')[0]
-    assert quoted.count('\n| ') >= 10
+    summary = report.split('## Summary\n\n')[1].split('\n\n')[0]
+    assert summary.count('\n| ') >= 10
+    docs = (Path(study.REPO) / 'docs' / 'en' / 'benchmarks' /
+            'convergence.md').read_text()
+    for page in (readme, docs):
+        quoted = page.split('<!-- convergence-summary: start -->')[1].split(
+            '<!-- convergence-summary: end -->')[0].strip()
+        assert quoted == summary
