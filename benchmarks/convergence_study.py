@@ -634,7 +634,9 @@ def plot_curves(rows: List[dict], path: str, title: str) -> None:
     colors = dict(zip(REGIMES + ('teacher', ),
                       ('C0', 'C1', 'C2', 'C3', 'k')))
     seen = set()
-    for x in sorted(rows, key=lambda x: (label(x), x['seed'])):
+    order = REGIMES + ('teacher', )
+    for x in sorted(rows, key=lambda x: (order.index(x['regime']),
+                                         label(x), x['seed'])):
         name = label(x)
         ax.plot(*zip(*x['curve']), color=colors[x['regime']], lw=1,
                 alpha=0.8, label=None if name in seen else name,
@@ -715,7 +717,7 @@ def report(teachers: List[dict], results: List[dict],
                  f'![teacher curve]({t["dataset"]}_teacher_curves.png)', '']
         plot_curves([t], os.path.join(
             args.results, f'{t["dataset"]}_teacher_curves.png'),
-            f'{t["dataset"]}: teacher')
+            f'{DATASET_NAMES[t["dataset"]]}: teacher')
     for group in GROUPS:
         rows = [x for x in results if x['group'] == group]
         if not rows:
@@ -736,10 +738,10 @@ def report(teachers: List[dict], results: List[dict],
                      f'![curves]({name}_curves.png)', '']
             plot_curves(sub, os.path.join(args.results,
                                           f'{name}_curves.png'),
-                        f'{dataset}: {name}')
+                        f'{DATASET_NAMES[dataset]}: {name}')
         if group.endswith('depth'):
             plot_depth(rows, os.path.join(args.results, f'{group}.png'),
-                       f'{dataset}: final accuracy vs depth')
+                       f'{DATASET_NAMES[dataset]}: final accuracy vs depth')
             text += [f'![accuracy vs depth]({group}.png)', '']
     text += ['', 'Machine:', '', '```', me.machine_info(), '```', '']
     out = '\n'.join(text)
