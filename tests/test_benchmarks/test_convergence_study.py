@@ -3,6 +3,9 @@ plateaus, curves parsed from the Runner's log, reports with paired CIs and
 plots, and (slow) its quick mode end to end, resumable."""
 import json
 import os
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -353,7 +356,6 @@ def test_a_failed_run_does_not_stop_the_others(monkeypatch, capsys):
 def test_the_documented_sitting_and_its_report():
     """docs/en/benchmarks/convergence.md: the sitting and its report name
     the same runs; the report reads them back only."""
-    import shlex
     from utils.doc_blocks import commands, doc_block
     run, report = [shlex.split(c) for c in
                    commands(doc_block('convergence-sitting'))]
@@ -405,7 +407,6 @@ def test_a_sitting_on_another_machine_reads_back_committed_runs(
 def _normalised_report(text: str) -> str:
     """A report without what depends on where it was written: the command
     line (its --out and --results), the leaf folder and the machine."""
-    import re
     text = re.sub(r'Command: `[^`]*`', 'Command: CMD', text)
     text = re.sub(r'`[^`]*/leaves/NAME\.py`', '`OUT/leaves/NAME.py`', text)
     return text.split('\nMachine:')[0]
@@ -417,8 +418,6 @@ def test_the_committed_report_is_reproduced_from_the_committed_runs(
     committed runs (no study folder, no data, no training), writes the
     committed report: every table, figure and total in it comes from the
     saved runs."""
-    import shlex
-    import shutil
     from utils.doc_blocks import commands, doc_block
     committed = Path(study.REPO) / 'benchmarks' / 'results'
     report_cmd = shlex.split(commands(doc_block('convergence-sitting'))[1])
@@ -435,7 +434,6 @@ def test_the_committed_report_is_reproduced_from_the_committed_runs(
         .split('# Convergence')[0], 'a run was trained, not read back'
     again = (tmp_path / 'res' / 'convergence_study.md').read_text()
     assert _normalised_report(again) == _normalised_report(text)
-    import re
     pngs = re.findall(r'\]\(([\w-]+\.png)\)', text)
     assert 'table4_curves.png' in pngs and 'fashion_curves.png' in pngs
     for png in pngs:
@@ -444,13 +442,13 @@ def test_the_committed_report_is_reproduced_from_the_committed_runs(
 
 def test_the_readme_and_docs_quote_the_reports_summary():
     """The results table of the README and of the evidence page is the
-    committed report's summary, and the README's command is the documented report command (whose output the test
-    above rebuilds from the committed runs)."""
+    committed report's summary, and the README's command is the documented
+    report command (whose output the test above rebuilds from the committed
+    runs)."""
     from utils.doc_blocks import commands, doc_block
     readme = (Path(study.REPO) / 'README.md').read_text()
     report = (Path(study.REPO) / 'benchmarks' / 'results' /
               'convergence_study.md').read_text()
-    import shlex
     assert [shlex.split(c) for c in commands(doc_block('readme-results'))] \
         == [shlex.split(commands(doc_block('convergence-sitting'))[1])]
     summary = report.split('## Summary\n\n')[1].split('\n\n')[0]
