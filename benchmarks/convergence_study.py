@@ -588,6 +588,37 @@ def paired(runs: List[dict], baseline: List[dict]
     return mean, interval, len(diffs)
 
 
+def regime_rows(rows: List[dict]) -> List[Tuple[str, List[dict], str]]:
+    """The runs of one comparison by regime label, in regime order, each
+    with its final accuracy over seeds (``mean ± std``, or the value from
+    one seed)."""
+    by: Dict[str, List[dict]] = {}
+    for x in sorted(rows, key=lambda x: x['seed']):
+        by.setdefault(label(x), []).append(x)
+    out = []
+    for regime in sorted(by, key=lambda r: (
+            REGIMES.index(r.split(' ')[0]), len(r))):
+        xs = by[regime]
+        mean, std, _ = me.mean_ci([x['accuracy'] for x in xs])
+        out.append((regime, xs, f'{mean:.2f} ± {std:.2f}' if len(xs) > 1
+                    else f'{mean:.2f}'))
+    return out
+
+
+def against(xs: List[dict], regime: str,
+            by: Dict[str, List[dict]]) -> List[str]:
+    """The paired differences of ``xs`` to backprop and to KD, as table
+    cells (``'-'`` against itself or a regime not run)."""
+    cells = []
+    for base in ('backprop', 'KD'):
+        if base == regime or base not in by:
+            cells.append('-')
+            continue
+        diff, interval, n = paired(xs, by[base])
+        cells.append(f'{diff:+.2f}' + (f' {interval}' if n > 1 else ''))
+    return cells
+
+
 def summary_table(teachers: List[dict], results: List[dict]) -> str:
     """One row per regime of every group but the depth studies, after the
     group's teacher: final accuracy over seeds and the paired difference
@@ -603,25 +634,41 @@ def summary_table(teachers: List[dict], results: List[dict]) -> str:
         out += [f'| {group} | {data} | teacher | {t["accuracy"]:.2f} | 1 '
                 '| - | - |' for t in teachers
                 if t['dataset'] == rows[0]['dataset']]
-        by = {}
-        for x in sorted(rows, key=lambda x: x['seed']):
-            by.setdefault(label(x), []).append(x)
-        for regime in sorted(by, key=lambda r: (
-                REGIMES.index(r.split(' ')[0]), len(r))):
-            xs = by[regime]
-            mean, std, _ = me.mean_ci([x['accuracy'] for x in xs])
-            cells = []
-            for base in ('backprop', 'KD'):
-                if base == regime or base not in by:
-                    cells.append('-')
-                    continue
-                diff, interval, n = paired(xs, by[base])
-                cells.append(f'{diff:+.2f}' + (f' {interval}' if n > 1
-                                               else ''))
-            spread = f'{mean:.2f} ± {std:.2f}' if len(xs) > 1 \
-                else f'{mean:.2f}'
+        table = regime_rows(rows)
+        by = {regime: xs for regime, xs, _ in table}
+        for regime, xs, spread in table:
+            cells = against(xs, regime, by)
             out.append(f'| {group} | {data} | {regime} | {spread} | '
                        f'{len(xs)} | {cells[0]} | {cells[1]} |')
+    return '\n'.join(out)
+
+
+def depth_summary_table(results: List[dict], escape: float) -> str:
+    """One row per regime, depth and init of the depth studies: final
+    accuracy over seeds, how many seeds left the plateau at chance (first
+    epoch at ``escape`` %), and the paired difference to backprop and to
+    KD of the same depth and init."""
+    out = ['| group | data | depth | init | regime | final acc % '
+           f'(mean ± std) | seeds past {escape:g} % | − backprop, points '
+           '[95 % CI] | − KD, points [95 % CI] |',
+           '|---|---|---:|---|---|---:|---:|---:|---:|']
+    for group in GROUPS:
+        rows = [x for x in results if x['group'] == group]
+        if not rows or not group.endswith('depth'):
+            continue
+        data = DATASET_NAMES[rows[0]['dataset']]
+        for depth, init in sorted({(x['depth'], x['init']) for x in rows},
+                                  key=lambda k: (k[0], k[1] != 'paper')):
+            table = regime_rows([x for x in rows if x['depth'] == depth
+                                 and x['init'] == init])
+            by = {regime: xs for regime, xs, _ in table}
+            for regime, xs, spread in table:
+                left = sum(first_pass(x['curve'], escape) is not None
+                           for x in xs)
+                cells = against(xs, regime, by)
+                out.append(f'| {group} | {data} | {depth} | {init} | '
+                           f'{regime} | {spread} | {left}/{len(xs)} | '
+                           f'{cells[0]} | {cells[1]} |')
     return '\n'.join(out)
 
 
@@ -711,6 +758,9 @@ def report(teachers: List[dict], results: List[dict],
          'not recorded)' if unmeasured else '') + '.', '']
     if any(not x['group'].endswith('depth') for x in results):
         text += ['## Summary', '', summary_table(teachers, results), '']
+    if any(x['group'].endswith('depth') for x in results):
+        text += ['## Depth summary', '',
+                 depth_summary_table(results, args.begin_level), '']
     for t in teachers:
         text += [f'Teacher ({t["dataset"]}): {t["accuracy"]:.2f} % after '
                  f'{t["epochs"]} epochs (best {t["best"]:.2f} %).', '',

@@ -225,6 +225,10 @@ def test_report_tables_ci_and_plots(tmp_path):
         '+6.00 [+3.52, +8.48] | - |']
     # one heading per group; depth groups add one per depth and init
     assert '## fashion\n' in text and '### fashion\n' not in text
+    assert '## Depth summary' in text
+    assert '| fashion-depth | Fashion-MNIST | 5 | paper | FitNets | ' \
+        '95.50 ± 0.71 | 2/2 | +0.00 [+0.00, +0.00] | +0.00 [+0.00, ' \
+        '+0.00] |' in text
     assert '### fashion-depth_d5_glorot (16 channels, 5.00M mult.)' in text
     res = tmp_path / 'res'
     for png in ('fashion_curves.png', 'fashion-depth.png',
@@ -243,6 +247,28 @@ def test_report_gives_the_epoch_each_run_left_chance():
     assert 'first epoch ≥ 20 % per seed | first epoch ≥ 80 % per seed' \
         in table
     assert '| -, 4 | -, 5 |' in table
+
+
+def test_depth_summary_counts_the_seeds_that_left_chance():
+    def run(regime, seed, acc, init='paper'):
+        return dict(_run(regime, seed, acc, group='depth'), dataset='mnist',
+                    depth=7, init=init, width=11, mult=4.6e6)
+    stuck = run('backprop', 1, 0)
+    stuck['curve'] = [(e, 11.5) for e in range(1, 6)]
+    stuck['accuracy'] = 11.5
+    runs = [run('backprop', 0, 97.0), stuck, run('FitNets', 0, 98.0),
+            run('FitNets', 1, 96.5), run('backprop', 0, 98.5, 'glorot')]
+    table = study.depth_summary_table(runs, 20)
+    assert table.splitlines()[0].startswith(
+        '| group | data | depth | init | regime | final acc % (mean ± std) '
+        '| seeds past 20 % |')
+    # paper init first; FitNets - backprop per seed: +1.0, +85.0 (t = 12.71)
+    assert table.splitlines()[2:] == [
+        '| depth | MNIST | 7 | paper | backprop | 54.25 ± 60.46 | 1/2 | - '
+        '| - |',
+        '| depth | MNIST | 7 | paper | FitNets | 97.25 ± 1.06 | 2/2 | '
+        '+43.00 [-490.82, +576.82] | - |',
+        '| depth | MNIST | 7 | glorot | backprop | 98.50 | 1/1 | - | - |']
 
 
 @pytest.mark.slow
