@@ -466,22 +466,39 @@ def test_the_committed_report_is_reproduced_from_the_committed_runs(
         assert (tmp_path / 'res' / png).stat().st_size > 5000, png
 
 
+def quoted_tables(page: str) -> dict:
+    """The text between each ``<!-- NAME: start -->`` and
+    ``<!-- NAME: end -->`` of a page, by NAME."""
+    return {name: body.strip() for name, body in re.findall(
+        r'<!-- ([\w-]+): start -->(.*?)<!-- \1: end -->', page, re.S)}
+
+
 def test_the_readme_and_docs_quote_the_reports_summary():
-    """The results table of the README and of the evidence page is the
-    committed report's summary, and the README's command is the documented
-    report command (whose output the test above rebuilds from the committed
-    runs)."""
+    """The results tables of the README and of the evidence page are the
+    committed report's summaries (the depth summary once the report has
+    one), and the README's command is the documented report command (whose
+    output the test above rebuilds from the committed runs)."""
     from utils.doc_blocks import commands, doc_block
     readme = (Path(study.REPO) / 'README.md').read_text()
     report = (Path(study.REPO) / 'benchmarks' / 'results' /
               'convergence_study.md').read_text()
     assert [shlex.split(c) for c in commands(doc_block('readme-results'))] \
         == [shlex.split(commands(doc_block('convergence-sitting'))[1])]
-    summary = report.split('## Summary\n\n')[1].split('\n\n')[0]
-    assert summary.count('\n| ') >= 10
+    tables = {name: report.split(f'{heading}\n\n')[1].split('\n\n')[0]
+              for name, heading in (
+                  ('convergence-summary', '## Summary'),
+                  ('convergence-depth-summary', '## Depth summary'))
+              if f'\n{heading}\n' in report}
+    assert tables['convergence-summary'].count('\n| ') >= 10
     docs = (Path(study.REPO) / 'docs' / 'en' / 'benchmarks' /
             'convergence.md').read_text()
     for page in (readme, docs):
-        quoted = page.split('<!-- convergence-summary: start -->')[1].split(
-            '<!-- convergence-summary: end -->')[0].strip()
-        assert quoted == summary
+        quoted = {name: body for name, body in quoted_tables(page).items()
+                  if name.startswith('convergence-')}
+        assert quoted == tables
+
+
+def test_quoted_tables_reads_each_marked_block():
+    page = ('x\n<!-- a-b: start -->\n\n| 1 |\n\n<!-- a-b: end -->\n'
+            '<!-- c: start -->| 2 |<!-- c: end -->')
+    assert quoted_tables(page) == {'a-b': '| 1 |', 'c': '| 2 |'}
