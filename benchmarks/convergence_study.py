@@ -703,33 +703,44 @@ def plot_curves(rows: List[dict], path: str, title: str) -> None:
 
 
 def plot_depth(rows: List[dict], path: str, title: str) -> None:
-    """Final accuracy against depth, mean ± std over seeds, per regime and
-    init."""
+    """Final accuracy against depth, one panel per init: every seed as a
+    dot, and per regime the mean over seeds with its std as error bars
+    (a regime whose seeds split between chance and a trained network shows
+    both clusters, not only a mean between them)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for (regime, init), style in zip(
-            sorted({(x['regime'], x['init']) for x in rows}),
-            [(c, ls) for c in ('C0', 'C1', 'C2') for ls in ('-', '--', ':')]):
-        pts = []
-        for depth in sorted({x['depth'] for x in rows}):
-            accs = [x['accuracy'] for x in rows if x['depth'] == depth
-                    and x['regime'] == regime and x['init'] == init]
-            if accs:
+    inits = sorted({x['init'] for x in rows}, key=lambda i: i != 'paper')
+    depths = sorted({x['depth'] for x in rows})
+    fig, axes = plt.subplots(1, len(inits), figsize=(4.5 * len(inits), 4),
+                             sharey=True, squeeze=False)
+    colors = dict(zip(REGIMES, ('C0', 'C1', 'C2', 'C3')))
+    for ax, init in zip(axes[0], inits):
+        regimes = [r for r in REGIMES
+                   if any(x['regime'] == r for x in rows)]
+        for k, regime in enumerate(regimes):
+            shift = 0.12 * (k - (len(regimes) - 1) / 2)
+            pts = []
+            for depth in depths:
+                accs = [x['accuracy'] for x in rows if x['depth'] == depth
+                        and x['regime'] == regime and x['init'] == init]
+                if not accs:
+                    continue
+                ax.scatter([depth + shift] * len(accs), accs, s=10,
+                           color=colors[regime], alpha=0.5, lw=0)
                 mean, std, _ = me.mean_ci(accs)
-                pts.append((depth, mean, 0 if math.isnan(std) else std))
-        ax.errorbar([p[0] for p in pts], [p[1] for p in pts],
-                    yerr=[p[2] for p in pts], capsize=3, marker='o',
-                    color={'backprop': 'C0', 'KD': 'C1',
-                           'FitNets': 'C2'}[regime],
-                    ls='-' if init == 'paper' else '--',
-                    label=f'{regime}, {init} init')
-    ax.set_xlabel('conv layers (thin maxout student, ~fixed mult.)')
-    ax.set_ylabel('final test accuracy (%), mean ± std')
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+                pts.append((depth + shift, mean,
+                            0 if math.isnan(std) else std))
+            if pts:
+                ax.errorbar(*zip(*pts), capsize=3, marker='o', ms=4,
+                            color=colors[regime], label=regime)
+        ax.set_xticks(depths)
+        ax.set_xlabel('conv layers (thin maxout student, ~fixed mult.)')
+        ax.set_title(f'{init} init', fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel('final test accuracy (%): seeds, mean ± std')
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
