@@ -187,6 +187,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--out', default=None)
     p.add_argument('--results', default=None)
     p.add_argument('--report-only', action='store_true')
+    p.add_argument('--quote-in', nargs='+', default=[], metavar='PAGE',
+                   help='markdown pages whose quoted summaries (between '
+                   '<!-- convergence-summary: start --> and its end '
+                   'marker, and convergence-depth-summary) are rewritten '
+                   'from the report')
     args = p.parse_args(argv)
     q = args.quick
     for key, full, small in (('max_epochs', 100, 3), ('hint_cap', 50, 2),
@@ -815,6 +820,53 @@ def report(teachers: List[dict], results: List[dict],
     return out
 
 
+#: The report's tables that pages quote, by the name of their markers.
+QUOTED = (('convergence-summary', '## Summary'),
+          ('convergence-depth-summary', '## Depth summary'))
+
+
+def report_tables(text: str) -> Dict[str, str]:
+    """The tables of a report that pages quote, by marker name."""
+    return {name: text.split(f'\n{heading}\n\n')[1].split('\n\n')[0]
+            for name, heading in QUOTED if f'\n{heading}\n' in text}
+
+
+def quote_in(page: str, tables: Dict[str, str]) -> None:
+    """Rewrite each table of ``tables`` between its markers in ``page``
+    (``<!-- NAME: start -->`` ... ``<!-- NAME: end -->``).
+
+    Raises:
+        ValueError: If the page lacks the markers of one of the tables.
+    """
+    with open(page) as f:
+        text = f.read()
+    for name, table in tables.items():
+        start, end = f'<!-- {name}: start -->', f'<!-- {name}: end -->'
+        if start not in text or end not in text:
+            raise ValueError(
+                f'{page} has no {start} ... {end} block for the report\'s '
+                f'{name} table; add the two markers where it goes')
+        head, rest = text.split(start, 1)
+        text = f'{head}{start}\n\n{table}\n\n{end}{rest.split(end, 1)[1]}'
+    with open(page, 'w') as f:
+        f.write(text)
+
+
+def without_quote_in(argv: Sequence[str]) -> List[str]:
+    """The command-line arguments without ``--quote-in`` and its pages
+    (they change no table of the report, which records its command)."""
+    out, skipping = [], False
+    for a in argv:
+        if a == '--quote-in' or a.startswith('--quote-in='):
+            skipping = a == '--quote-in'
+            continue
+        if skipping and not a.startswith('-'):
+            continue
+        skipping = False
+        out.append(a)
+    return out
+
+
 def main(argv: Optional[Sequence[str]] = None) -> str:
     args = parse_args(argv)
     if not args.report_only and any(
@@ -833,8 +885,10 @@ def main(argv: Optional[Sequence[str]] = None) -> str:
           f'{args.workers} at a time', flush=True)
     teachers, results = run_all(teachers, jobs, args)
     cmd = 'python benchmarks/convergence_study.py ' + ' '.join(
-        sys.argv[1:] if argv is None else argv)
+        without_quote_in(sys.argv[1:] if argv is None else argv))
     out = report(teachers, results, args, cmd)
+    for page in args.quote_in:
+        quote_in(page, report_tables(out))
     print(out, flush=True)
     return out
 

@@ -484,11 +484,7 @@ def test_the_readme_and_docs_quote_the_reports_summary():
               'convergence_study.md').read_text()
     assert [shlex.split(c) for c in commands(doc_block('readme-results'))] \
         == [shlex.split(commands(doc_block('convergence-sitting'))[1])]
-    tables = {name: report.split(f'{heading}\n\n')[1].split('\n\n')[0]
-              for name, heading in (
-                  ('convergence-summary', '## Summary'),
-                  ('convergence-depth-summary', '## Depth summary'))
-              if f'\n{heading}\n' in report}
+    tables = study.report_tables(report)
     assert tables['convergence-summary'].count('\n| ') >= 10
     docs = (Path(study.REPO) / 'docs' / 'en' / 'benchmarks' /
             'convergence.md').read_text()
@@ -502,3 +498,35 @@ def test_quoted_tables_reads_each_marked_block():
     page = ('x\n<!-- a-b: start -->\n\n| 1 |\n\n<!-- a-b: end -->\n'
             '<!-- c: start -->| 2 |<!-- c: end -->')
     assert quoted_tables(page) == {'a-b': '| 1 |', 'c': '| 2 |'}
+
+
+def test_quote_in_rewrites_the_marked_tables_of_a_page(tmp_path):
+    report = ('# R\n\n## Summary\n\n| a |\n|---|\n| 1 |\n\nTeacher\n\n'
+              '## Depth summary\n\n| d |\n|---|\n| 7 |\n\n## table4\n')
+    tables = study.report_tables(report)
+    assert tables == {'convergence-summary': '| a |\n|---|\n| 1 |',
+                      'convergence-depth-summary': '| d |\n|---|\n| 7 |'}
+    page = tmp_path / 'page.md'
+    page.write_text('x\n<!-- convergence-summary: start -->\nold\n'
+                    '<!-- convergence-summary: end -->\ny\n'
+                    '<!-- convergence-depth-summary: start -->'
+                    '<!-- convergence-depth-summary: end -->\n')
+    study.quote_in(str(page), tables)
+    assert quoted_tables(page.read_text()) == tables
+    assert page.read_text().startswith('x\n<!-- convergence-summary: start'
+                                       ' -->\n\n| a |')
+    bare = tmp_path / 'bare.md'
+    bare.write_text('no markers\n')
+    with pytest.raises(ValueError, match=r'bare\.md has no <!-- '
+                       r'convergence-summary: start --> \.\.\. <!-- '
+                       r'convergence-summary: end --> block'):
+        study.quote_in(str(bare), tables)
+
+
+@pytest.mark.parametrize('argv, kept', [
+    (['--only', 'table4', '--quote-in', 'README.md', 'd.md',
+      '--report-only'], ['--only', 'table4', '--report-only']),
+    (['--quote-in=README.md', '--seeds', '0-4'], ['--seeds', '0-4']),
+    (['--report-only'], ['--report-only'])])
+def test_the_recorded_command_leaves_out_quote_in(argv, kept):
+    assert study.without_quote_in(argv) == kept
