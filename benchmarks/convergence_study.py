@@ -832,22 +832,26 @@ def report_tables(text: str) -> Dict[str, str]:
 
 
 def quote_in(page: str, tables: Dict[str, str]) -> None:
-    """Rewrite each table of ``tables`` between its markers in ``page``
-    (``<!-- NAME: start -->`` ... ``<!-- NAME: end -->``).
+    """Rewrite each table of ``tables`` between its markers in ``page``:
+    the lines ``<!-- NAME: start -->`` and ``<!-- NAME: end -->`` (a
+    marker inside a line, e.g. in a sentence about it, is not one).
 
     Raises:
-        ValueError: If the page lacks the markers of one of the tables.
+        ValueError: If the page lacks the marker lines of one of the tables.
     """
     with open(page) as f:
         text = f.read()
     for name, table in tables.items():
         start, end = f'<!-- {name}: start -->', f'<!-- {name}: end -->'
-        if start not in text or end not in text:
+        block = re.compile(f'^{re.escape(start)}$.*?^{re.escape(end)}$',
+                           re.M | re.S)
+        if not block.search(text):
             raise ValueError(
                 f'{page} has no {start} ... {end} block for the report\'s '
-                f'{name} table; add the two markers where it goes')
-        head, rest = text.split(start, 1)
-        text = f'{head}{start}\n\n{table}\n\n{end}{rest.split(end, 1)[1]}'
+                f'{name} table; add the two markers, each on its own line, '
+                'where it goes')
+        text = block.sub(lambda _: f'{start}\n\n{table}\n\n{end}', text,
+                         count=1)
     with open(page, 'w') as f:
         f.write(text)
 

@@ -470,7 +470,8 @@ def quoted_tables(page: str) -> dict:
     """The text between each ``<!-- NAME: start -->`` and
     ``<!-- NAME: end -->`` of a page, by NAME."""
     return {name: body.strip() for name, body in re.findall(
-        r'<!-- ([\w-]+): start -->(.*?)<!-- \1: end -->', page, re.S)}
+        r'^<!-- ([\w-]+): start -->$(.*?)^<!-- \1: end -->$', page,
+        re.S | re.M)}
 
 
 def test_the_readme_and_docs_quote_the_reports_summary():
@@ -495,8 +496,8 @@ def test_the_readme_and_docs_quote_the_reports_summary():
 
 
 def test_quoted_tables_reads_each_marked_block():
-    page = ('x\n<!-- a-b: start -->\n\n| 1 |\n\n<!-- a-b: end -->\n'
-            '<!-- c: start -->| 2 |<!-- c: end -->')
+    page = ('x `<!-- a-b: start -->`\n<!-- a-b: start -->\n\n| 1 |\n\n'
+            '<!-- a-b: end -->\n<!-- c: start -->\n| 2 |\n<!-- c: end -->')
     assert quoted_tables(page) == {'a-b': '| 1 |', 'c': '| 2 |'}
 
 
@@ -507,14 +508,16 @@ def test_quote_in_rewrites_the_marked_tables_of_a_page(tmp_path):
     assert tables == {'convergence-summary': '| a |\n|---|\n| 1 |',
                       'convergence-depth-summary': '| d |\n|---|\n| 7 |'}
     page = tmp_path / 'page.md'
-    page.write_text('x\n<!-- convergence-summary: start -->\nold\n'
+    page.write_text('x `<!-- convergence-summary: start -->`\n'
+                    '<!-- convergence-summary: start -->\nold\n'
                     '<!-- convergence-summary: end -->\ny\n'
-                    '<!-- convergence-depth-summary: start -->'
+                    '<!-- convergence-depth-summary: start -->\n'
                     '<!-- convergence-depth-summary: end -->\n')
     study.quote_in(str(page), tables)
     assert quoted_tables(page.read_text()) == tables
-    assert page.read_text().startswith('x\n<!-- convergence-summary: start'
-                                       ' -->\n\n| a |')
+    assert page.read_text().startswith(
+        'x `<!-- convergence-summary: start -->`\n<!-- convergence-summary: '
+        'start -->\n\n| a |')
     bare = tmp_path / 'bare.md'
     bare.write_text('no markers\n')
     with pytest.raises(ValueError, match=r'bare\.md has no <!-- '
