@@ -832,26 +832,30 @@ def report_tables(text: str) -> Dict[str, str]:
 
 
 def quote_in(page: str, tables: Dict[str, str]) -> None:
-    """Rewrite each table of ``tables`` between its markers in ``page``:
-    the lines ``<!-- NAME: start -->`` and ``<!-- NAME: end -->`` (a
-    marker inside a line, e.g. in a sentence about it, is not one).
+    """Rewrite the report's tables that ``page`` quotes, each between its
+    marker lines ``<!-- NAME: start -->`` and ``<!-- NAME: end -->`` (a
+    page may quote some of them; a marker inside a line, e.g. in a
+    sentence about it, is not one).
 
     Raises:
-        ValueError: If the page lacks the marker lines of one of the tables.
+        ValueError: If the page quotes none of the tables.
     """
     with open(page) as f:
         text = f.read()
+    quoted = []
     for name, table in tables.items():
         start, end = f'<!-- {name}: start -->', f'<!-- {name}: end -->'
         block = re.compile(f'^{re.escape(start)}$.*?^{re.escape(end)}$',
                            re.M | re.S)
-        if not block.search(text):
-            raise ValueError(
-                f'{page} has no {start} ... {end} block for the report\'s '
-                f'{name} table; add the two markers, each on its own line, '
-                'where it goes')
-        text = block.sub(lambda _: f'{start}\n\n{table}\n\n{end}', text,
-                         count=1)
+        if block.search(text):
+            quoted.append(name)
+            text = block.sub(lambda _: f'{start}\n\n{table}\n\n{end}',
+                             text, count=1)
+    if not quoted:
+        raise ValueError(
+            f'{page} quotes none of the report\'s tables: it has no '
+            f'<!-- NAME: start --> ... <!-- NAME: end --> lines for NAME in '
+            f'{sorted(tables)}')
     with open(page, 'w') as f:
         f.write(text)
 

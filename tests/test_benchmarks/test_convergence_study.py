@@ -522,11 +522,18 @@ def test_quote_in_rewrites_the_marked_tables_of_a_page(tmp_path):
     assert page.read_text().startswith(
         'x `<!-- convergence-summary: start -->`\n<!-- convergence-summary: '
         'start -->\n\n| a |')
+    # a page may quote some of the tables
+    some = tmp_path / 'some.md'
+    some.write_text('<!-- convergence-summary: start -->\n'
+                    '<!-- convergence-summary: end -->\n')
+    study.quote_in(str(some), tables)
+    assert quoted_tables(some.read_text()) == {
+        'convergence-summary': tables['convergence-summary']}
     bare = tmp_path / 'bare.md'
     bare.write_text('no markers\n')
-    with pytest.raises(ValueError, match=r'bare\.md has no <!-- '
-                       r'convergence-summary: start --> \.\.\. <!-- '
-                       r'convergence-summary: end --> block'):
+    with pytest.raises(ValueError, match=r"bare\.md quotes none of the "
+                       r"report's tables: .*'convergence-depth-summary', "
+                       r"'convergence-summary'"):
         study.quote_in(str(bare), tables)
 
 
