@@ -7,11 +7,9 @@ into it (the README's speed table had one).
 from pathlib import Path
 from typing import List
 
-from utils.doc_blocks import REPO_ROOT
+from utils.doc_blocks import REPO_ROOT, rendered_pages
 
-PAGES = sorted([REPO_ROOT / 'README.md'] +
-               list((REPO_ROOT / 'docs' / 'en').rglob('*.md')) +
-               list((REPO_ROOT / 'benchmarks').rglob('*.md')))
+PAGES = rendered_pages()
 
 
 def table_ends_without_blank_line(text: str) -> List[int]:

@@ -9,11 +9,9 @@ import re
 from pathlib import Path
 from typing import List, Tuple
 
-from utils.doc_blocks import REPO_ROOT
+from utils.doc_blocks import REPO_ROOT, rendered_pages
 
-PAGES = sorted([REPO_ROOT / 'README.md'] +
-               list((REPO_ROOT / 'docs' / 'en').rglob('*.md')) +
-               list((REPO_ROOT / 'benchmarks').rglob('*.md')))
+PAGES = rendered_pages()
 LINK = re.compile(r'\]\(([^)\s]+)\)')
 
 

@@ -57,6 +57,12 @@ def doc_pages() -> List[Path]:
     ]
 
 
+def rendered_pages() -> List[Path]:
+    """Every page a reader sees rendered: :func:`doc_pages` and the
+    benchmarks' Markdown results."""
+    return doc_pages() + sorted((REPO_ROOT / 'benchmarks').rglob('*.md'))
+
+
 def _parse_marker(line: str) -> List[Tuple[str, Optional[str]]]:
     match = MARKER.match(line)
     if not match:
