@@ -193,6 +193,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    'marker, and convergence-depth-summary) are rewritten '
                    'from the report')
     args = p.parse_args(argv)
+    for page in args.quote_in:
+        if not os.path.isfile(page):
+            p.error(f'--quote-in: no page {page} (from {os.getcwd()})')
     q = args.quick
     for key, full, small in (('max_epochs', 100, 3), ('hint_cap', 50, 2),
                              ('patience', 10, 1), ('hint_patience', 5, 1)):
@@ -895,9 +898,12 @@ def main(argv: Optional[Sequence[str]] = None) -> str:
     cmd = 'python benchmarks/convergence_study.py ' + ' '.join(
         without_quote_in(sys.argv[1:] if argv is None else argv))
     out = report(teachers, results, args, cmd)
-    for page in args.quote_in:
-        quote_in(page, report_tables(out))
     print(out, flush=True)
+    for page in args.quote_in:
+        try:
+            quote_in(page, report_tables(out))
+        except ValueError as err:  # the page's markers: the user's to add
+            sys.exit(f'convergence_study.py: error: {err}')
     return out
 
 

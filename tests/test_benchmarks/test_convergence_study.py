@@ -544,3 +544,22 @@ def test_quote_in_rewrites_the_marked_tables_of_a_page(tmp_path):
     (['--report-only'], ['--report-only'])])
 def test_the_recorded_command_leaves_out_quote_in(argv, kept):
     assert study.without_quote_in(argv) == kept
+
+
+def test_quote_in_a_missing_or_unmarked_page_is_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        study.parse_args(['--quote-in', str(tmp_path / 'gone.md')])
+    assert f'--quote-in: no page {tmp_path / "gone.md"}' in \
+        capsys.readouterr().err
+    bare = tmp_path / 'bare.md'
+    bare.write_text('no markers\n')
+    runs = tmp_path / 'res' / 'convergence_runs'
+    runs.mkdir(parents=True)
+    (runs / 'table4_backprop_s0.json').write_text(json.dumps(
+        _run('backprop', 0, 90, group='table4')))
+    with pytest.raises(SystemExit, match=r"^convergence_study\.py: error: "
+                       r".*bare\.md quotes none of the report's tables"):
+        study.main(['--only', 'table4', '--seeds', '0', '--regimes',
+                    'backprop', '--report-only', '--out',
+                    str(tmp_path / 'out'), '--results',
+                    str(tmp_path / 'res'), '--quote-in', str(bare)])
