@@ -533,6 +533,17 @@ def first_pass(curve: Sequence[Sequence[float]], level: float
     return next((int(e) for e, a in curve if a >= level), None)
 
 
+def curve_gaps(curve: Sequence[Sequence[float]]) -> List[int]:
+    """The epochs up to the last one that have no validation point.
+
+    A sitting that stops after an epoch's checkpoint but before its
+    validation leaves such a gap: the resumed run goes on from the next
+    epoch.
+    """
+    seen = {int(e) for e, _ in curve}
+    return [e for e in range(1, int(curve[-1][0]) + 1) if e not in seen]
+
+
 def label(run: dict) -> str:
     """The regime of a run, with its stage-1 cap if it is a longer-hint
     variant (``--longer-hint-caps``)."""
@@ -775,6 +786,14 @@ def report(teachers: List[dict], results: List[dict],
         f'core-hours over {len(teachers) + len(results)} saved runs' +
         (f' (and {unmeasured} sitting(s) of resumed runs whose CPU time was '
          'not recorded)' if unmeasured else '') + '.', '']
+    gaps = [f'`{x["name"]}` ' + ', '.join(map(str, g))
+            for x in teachers + results if (g := curve_gaps(x['curve']))]
+    if gaps:
+        text += ['Epochs without a validation point (a sitting stopped '
+                 'after the epoch\'s checkpoint, before its validation; '
+                 'the run resumed at the next epoch, so a first epoch past '
+                 'a level right after a gap may be one too late): ' +
+                 '; '.join(gaps) + '.', '']
     if any(not x['group'].endswith('depth') for x in results):
         text += ['## Summary', '', summary_table(teachers, results), '']
     if any(x['group'].endswith('depth') for x in results):

@@ -249,6 +249,21 @@ def test_report_gives_the_epoch_each_run_left_chance():
     assert '| -, 4 | -, 5 |' in table
 
 
+def test_report_names_the_epochs_a_resumed_run_did_not_validate(tmp_path):
+    args = study.parse_args(['--out', str(tmp_path), '--results',
+                             str(tmp_path / 'res')])
+    whole, gapped = _run('backprop', 0, 80), _run('backprop', 1, 81)
+    gapped['curve'] = [c for c in gapped['curve'] if c[0] not in (3, 7)]
+    assert study.curve_gaps(whole['curve']) == []
+    assert study.curve_gaps(gapped['curve']) == [3, 7]
+    text = study.report([], [whole, gapped], args, 'python x')
+    notes = [line for line in text.splitlines()
+             if line.startswith('Epochs without a validation point')]
+    assert len(notes) == 1 and notes[0].endswith(
+        f'`{gapped["name"]}` 3, 7.')
+    assert whole['name'] not in notes[0]
+
+
 def test_depth_summary_counts_the_seeds_that_left_chance():
     def run(regime, seed, acc, init='paper'):
         return dict(_run(regime, seed, acc, group='depth'), dataset='mnist',
