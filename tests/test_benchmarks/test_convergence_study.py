@@ -98,6 +98,30 @@ def test_depth_leaf_sets_the_student_init(tmp_path):
     assert "'type': 'Xavier'" in text and 'backbone.layers.2' in text
 
 
+def test_fashion_depth_jobs_use_the_fashion_teacher_and_data(tmp_path):
+    args = study.parse_args(['--out', str(tmp_path), '--only',
+                             'fashion-depth', '--fashion-depth', '7',
+                             '--fashion-seeds', '1-2', '--inits', 'paper',
+                             '--regimes', 'backprop,KD,FitNets,FSP',
+                             '--fashion-root', '/data/fm'])
+    teachers, jobs = study.make_jobs(args)
+    assert [t['name'] for t in teachers] == ['fashion_teacher']
+    # FSP is not a regime of the depth groups
+    assert sorted(j['name'] for j in jobs) == sorted(
+        f'fashion-depth7_paper_{r}_s{s}'
+        for r in ('backprop', 'KD', 'FitNets') for s in (1, 2))
+    _, depth = study.make_jobs(study.parse_args(
+        ['--out', str(tmp_path), '--only', 'depth', '--depths', '7',
+         '--inits', 'paper', '--regimes', 'FitNets']))
+    fitnets = next(j for j in jobs if j['regime'] == 'FitNets')
+    # the MNIST depth study's 7-layer student, on Fashion-MNIST
+    assert fitnets['backbone'] == depth[0]['backbone']
+    assert fitnets['width'] == depth[0]['width']
+    text = study.leaf_config(dict(fitnets, teacher_ckpt='t.pth'), args)
+    assert 'fashion-mnist.py' in text.splitlines()[0]
+    assert "'data_root': '/data/fm'" in text and 't.pth' in text
+
+
 def test_longer_hint_caps_add_named_variants(tmp_path):
     args = study.parse_args(['--out', str(tmp_path), '--only',
                              'table4,fashion', '--regimes', 'backprop,FitNets',

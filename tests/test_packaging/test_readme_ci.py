@@ -37,3 +37,20 @@ def test_ci_runs_the_readme_commands() -> None:
     assert SLOW in (REPO_ROOT / 'README.md').read_text()
     assert any(line.startswith(SLOW) for line in lines)
     assert any(line.startswith(DOCS) for line in lines)
+
+
+def test_ci_installs_the_readme_fashion_mnist_package() -> None:
+    """Without the package every Fashion-MNIST test skips: CI installs it
+    with the README's line, so that they run."""
+    readme = (REPO_ROOT / 'README.md').read_text()
+    assert 'sudo apt-get install dataset-fashion-mnist' in readme
+    ci = (REPO_ROOT / '.ci' / 'run').read_text()
+    installs = [line.strip() for line in ci.splitlines()
+                if 'apt-get install' in line and not line.strip().startswith(
+                    ('#', 'echo'))]
+    assert installs and all(
+        line.endswith('apt-get install -y -q dataset-fashion-mnist')
+        for line in installs)
+    # it runs before the tests, and CI fails if the files are not there
+    assert ci.index(installs[0]) < ci.index('--run-slow -m slow')
+    assert "dpkg -L dataset-fashion-mnist | grep 'idx.-ubyte.gz$'" in ci
