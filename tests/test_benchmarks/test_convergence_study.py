@@ -75,12 +75,17 @@ def test_fitnets_leaf_stops_stage1_and_stage2_on_plateaus(tmp_path):
     assert 'TeacherCacheHook' not in study.leaf_config(_job('KD'), no_cache)
 
 
+def _jobs(tmp_path, *argv):
+    """The study's arguments (output under ``tmp_path``), teachers and
+    jobs."""
+    args = study.parse_args(['--out', str(tmp_path), *argv])
+    return (args, *study.make_jobs(args))
+
+
 def test_depth_leaf_sets_the_student_init(tmp_path):
-    args = study.parse_args(['--out', str(tmp_path), '--only', 'depth',
-                             '--depths', '5', '--inits', 'paper,glorot',
-                             '--regimes', 'backprop,FitNets',
-                             '--seeds', '3-4'])
-    teachers, jobs = study.make_jobs(args)
+    args, teachers, jobs = _jobs(
+        tmp_path, '--only', 'depth', '--depths', '5', '--inits',
+        'paper,glorot', '--regimes', 'backprop,FitNets', '--seeds', '3-4')
     assert [t['name'] for t in teachers] == ['mnist_teacher']
     assert sorted(j['name'] for j in jobs) == sorted(
         f'depth5_{i}_{r}_s{s}' for i in ('paper', 'glorot')
@@ -99,20 +104,17 @@ def test_depth_leaf_sets_the_student_init(tmp_path):
 
 
 def test_fashion_depth_jobs_use_the_fashion_teacher_and_data(tmp_path):
-    args = study.parse_args(['--out', str(tmp_path), '--only',
-                             'fashion-depth', '--fashion-depth', '7',
-                             '--fashion-seeds', '1-2', '--inits', 'paper',
-                             '--regimes', 'backprop,KD,FitNets,FSP',
-                             '--fashion-root', '/data/fm'])
-    teachers, jobs = study.make_jobs(args)
+    args, teachers, jobs = _jobs(
+        tmp_path, '--only', 'fashion-depth', '--fashion-depth', '7',
+        '--fashion-seeds', '1-2', '--inits', 'paper', '--regimes',
+        'backprop,KD,FitNets,FSP', '--fashion-root', '/data/fm')
     assert [t['name'] for t in teachers] == ['fashion_teacher']
     # FSP is not a regime of the depth groups
     assert sorted(j['name'] for j in jobs) == sorted(
         f'fashion-depth7_paper_{r}_s{s}'
         for r in ('backprop', 'KD', 'FitNets') for s in (1, 2))
-    _, depth = study.make_jobs(study.parse_args(
-        ['--out', str(tmp_path), '--only', 'depth', '--depths', '7',
-         '--inits', 'paper', '--regimes', 'FitNets']))
+    *_, depth = _jobs(tmp_path, '--only', 'depth', '--depths', '7',
+                      '--inits', 'paper', '--regimes', 'FitNets')
     fitnets = next(j for j in jobs if j['regime'] == 'FitNets')
     # the MNIST depth study's 7-layer student, on Fashion-MNIST
     assert fitnets['backbone'] == depth[0]['backbone']
