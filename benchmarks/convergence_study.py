@@ -723,8 +723,8 @@ def plot_curves(rows: List[dict], path: str, title: str) -> None:
 
 def plot_depth(rows: List[dict], path: str, title: str) -> None:
     """Final accuracy against depth, one panel per init: every seed as a
-    dot, and per regime the mean over seeds with its std as error bars
-    (a regime whose seeds split between chance and a trained network shows
+    dot, and per regime the mean over seeds with its std as error bars,
+    cut at 0 and 100 % (a regime whose seeds split between chance and a trained network shows
     both clusters, not only a mean between them)."""
     import matplotlib
     matplotlib.use('Agg')
@@ -748,17 +748,21 @@ def plot_depth(rows: List[dict], path: str, title: str) -> None:
                 ax.scatter([depth + shift] * len(accs), accs, s=10,
                            color=colors[regime], alpha=0.5, lw=0)
                 mean, std, _ = me.mean_ci(accs)
-                pts.append((depth + shift, mean,
-                            0 if math.isnan(std) else std))
+                std = 0 if math.isnan(std) else std
+                # An accuracy lies in [0, 100]: the bar stops there.
+                pts.append((depth + shift, mean, min(std, mean),
+                            min(std, 100 - mean)))
             if pts:
-                ax.errorbar(*zip(*pts), capsize=3, marker='o', ms=4,
-                            color=colors[regime], label=regime)
+                x, y, low, high = zip(*pts)
+                ax.errorbar(x, y, yerr=[low, high], capsize=3, marker='o',
+                            ms=4, color=colors[regime], label=regime)
         ax.set_xticks(depths)
         ax.set_xlabel('conv layers (thin maxout student, ~fixed mult.)')
         ax.set_title(f'{init} init', fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     axes[0][0].set_ylabel('final test accuracy (%): seeds, mean ± std')
+    axes[0][0].set_ylim(0, 101)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
