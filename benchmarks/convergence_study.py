@@ -750,8 +750,8 @@ def plot_depth(rows: List[dict], path: str, title: str) -> None:
                 mean, std, _ = me.mean_ci(accs)
                 std = 0 if math.isnan(std) else std
                 # An accuracy lies in [0, 100]: the bar stops there.
-                pts.append((depth + shift, mean, min(std, mean),
-                            min(std, 100 - mean)))
+                pts.append((depth + shift, mean, max(0., min(std, mean)),
+                            max(0., min(std, 100 - mean))))
             if pts:
                 x, y, low, high = zip(*pts)
                 ax.errorbar(x, y, yerr=[low, high], capsize=3, marker='o',
