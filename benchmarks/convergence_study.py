@@ -784,8 +784,9 @@ def report(teachers: List[dict], results: List[dict],
         f'not improved for {args.hint_patience} epochs (cap '
         f'{args.hint_cap}); stage 2, backprop and teachers until test '
         f'accuracy has not improved by {args.min_delta} points for '
-        f'{args.patience} epochs (cap {args.max_epochs}), counted from '
-        f'the first epoch past {args.begin_level:g} %. Teacher cache: '
+        f'{args.patience} epochs, counted from the first epoch past '
+        f'{args.begin_level:g} % (cap: {args.max_epochs} epochs of that '
+        f'stage, from its start). Teacher cache: '
         f'{"off" if args.no_cache else "on"}. Total: {core_h:.2f} '
         f'core-hours over {len(teachers) + len(results)} saved runs' +
         (f' (and {unmeasured} sitting(s) of resumed runs whose CPU time was '
